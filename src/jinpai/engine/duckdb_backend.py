@@ -1,0 +1,88 @@
+"""Binds canonical tables held in DuckDB (a warehouse file or an in-memory load of a folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from jinpai.canonical.schema import TABLES, Kind
+from jinpai.metrics.context import TABLE_NAMES
+
+_DUCK_TYPES = {
+    Kind.TEXT: "VARCHAR",
+    Kind.CHOICE: "VARCHAR",
+    Kind.TIMESTAMP: "TIMESTAMP",
+    Kind.DATE: "DATE",
+    Kind.BOOL: "BOOLEAN",
+    Kind.DECIMAL: "DECIMAL(18,2)",
+    Kind.INTEGER: "INTEGER",
+    Kind.SCORE: "DOUBLE",
+}
+
+
+def bind_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    timezones: Mapping[str, str],
+    default_timezone: str,
+    schema: str | None = None,
+) -> dict[str, ir.Table]:
+    """Ibis tables over ``con``'s canonical tables with the time columns of MetricContext.
+
+    ``schema`` names an attached warehouse (``ATTACH ... AS wh``); missing optional tables are
+    bound as empty. Views are created in the connection's temp schema, so a read-only warehouse
+    stays untouched.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE jp_default_tz AS SELECT ?::VARCHAR AS tz", [default_timezone]
+    )
+    if timezones:
+        con.executemany("INSERT INTO jp_shop_tz VALUES (?, ?)", list(timezones.items()))
+    prefix = f'"{schema}".' if schema else ""
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE (? IS NULL OR database_name = ?)"
+            " UNION SELECT view_name FROM duckdb_views() WHERE NOT internal",
+            [schema, schema],
+        ).fetchall()
+    }
+    for name in TABLE_NAMES:
+        source = f"{prefix}{name}" if name in existing else _empty_table_sql(name)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW jp_{name} AS {_bound_sql(name, source)}")
+    backend = ibis.duckdb.from_connection(con)
+    return {name: backend.table(f"jp_{name}") for name in TABLE_NAMES}
+
+
+def _empty_table_sql(name: str) -> str:
+    columns = ["NULL::VARCHAR AS shop_id", "NULL::BIGINT AS seq"] + [
+        f'NULL::{_DUCK_TYPES[c.kind]} AS "{c.name}"' for c in TABLES[name].columns
+    ]
+    return f"(SELECT {', '.join(columns)} WHERE false)"
+
+
+def _bound_sql(name: str, source: str) -> str:
+    # Identifiers come from the canonical schema only, never from user input.
+    tz = "coalesce(z.tz, d.tz)"
+    extra: list[str] = []
+    for column in TABLES[name].columns:
+        c = f't."{column.name}"'
+        if column.kind is Kind.TIMESTAMP:
+            stem = column.name.removesuffix("_at")
+            local = f"timezone({tz}, timezone('UTC', {c}))"
+            extra += [
+                f'epoch_us({c}) AS "{stem}_us"',
+                f'epoch_us({local}) AS "{stem}_lus"',
+                f"datediff('day', DATE '1970-01-01', CAST({local} AS DATE)) AS \"{stem}_day\"",
+            ]
+        elif column.kind is Kind.DATE:
+            stem = column.name.removesuffix("_on")
+            extra.append(f"datediff('day', DATE '1970-01-01', {c}) AS \"{stem}_day\"")
+    selected = ", ".join(["t.*", *extra])
+    return (
+        f"SELECT {selected} FROM {source} AS t "
+        "LEFT JOIN jp_shop_tz AS z ON z.shop_id = t.shop_id CROSS JOIN jp_default_tz AS d"
+    )

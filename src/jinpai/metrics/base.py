@@ -1,0 +1,127 @@
+"""How a metric is declared. Each catalogue metric is one of these, defined once in its family.
+
+- :class:`Aggregate`: an Ibis aggregate over the rows of a building block (see ``blocks``),
+  filtered to the period by the block's attribution-day column and grouped by the grain.
+- :class:`Ratio`: numerator / denominator of two other metrics; ``None`` when the denominator is 0.
+- :class:`Formula`: a plain function of other metrics of the same row (and of the shop's row).
+- :class:`Composite`: a figure that is an object in JSON (hourly load, per-script rates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from jinpai.metrics.context import MetricContext
+
+
+class Unit(StrEnum):
+    COUNT = "count"
+    RATE = "rate"  # a fraction in [0, 1]
+    SECONDS = "seconds"
+    HOURS = "hours"
+    DAYS = "days"
+    YUAN = "yuan"
+    INDEX = "index"  # a ratio of two like figures
+    ITEMS = "items"
+    OBJECT = "object"
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+    NEUTRAL = "neutral"
+
+
+class Level(StrEnum):
+    SHOP = "shop"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class Grain:
+    """Who and when a figure is for: the shop or each agent, over the period or each day."""
+
+    level: Level
+    by_day: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        keys = ("shop_id", "agent_id") if self.level is Level.AGENT else ("shop_id",)
+        return (*keys, "day") if self.by_day else keys
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metric:
+    id: str
+    zh: str
+    unit: Unit
+    direction: Direction
+    family: str
+    description: str
+    settings: tuple[str, ...] = ()
+    shop_only: bool = False
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Other metrics this one is computed from."""
+        return ()
+
+    def available(self, level: Level) -> bool:
+        return not (self.shop_only and level is Level.AGENT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Aggregate(Metric):
+    """``value(rows)`` aggregated over the rows of block ``source`` whose ``day`` is in the period.
+
+    ``empty`` is the figure of a grain row with no source rows (0 for counts and sums, ``None``
+    for means).
+    """
+
+    source: str
+    day: str = "day"
+    value: Callable[[ir.Table], ir.Scalar]
+    empty: float | None = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ratio(Metric):
+    numerator: str
+    denominator: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.numerator, self.denominator)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Formula(Metric):
+    """``compute(row, shop_row)`` from figures of the same grain row (``shop_row``: the shop's
+    figures for the same period/day, for indices against the shop)."""
+
+    uses: tuple[str, ...]
+    compute: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None]
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.uses
+
+
+@dataclass(frozen=True, kw_only=True)
+class Composite(Metric):
+    """A figure that is an object: ``compute(ctx, grain)`` returns ``{grain key tuple: object}``."""
+
+    compute: Callable[[MetricContext, Grain], dict[tuple, Any]]
+
+
+def ratio(numerator: Any, denominator: Any) -> float | None:
+    """A ratio whose denominator is 0 (or missing) is undefined (``None``), never 0."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return float(numerator) / float(denominator)

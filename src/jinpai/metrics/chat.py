@@ -1,0 +1,7 @@
+"""Metric family: chat (metrics.md)."""
+
+from __future__ import annotations
+
+from jinpai.metrics.base import Metric
+
+METRICS: list[Metric] = []

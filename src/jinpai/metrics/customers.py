@@ -1,0 +1,7 @@
+"""Metric family: customers (metrics.md)."""
+
+from __future__ import annotations
+
+from jinpai.metrics.base import Metric
+
+METRICS: list[Metric] = []
