@@ -32,6 +32,8 @@ class Column:
     choices: dict[str, str] = field(default_factory=dict)
     nullable: bool = True
     description: str = ""
+    # decimal places kept for DECIMAL columns (money: 2; rates need more)
+    scale: int = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ ORDER_STATUSES = _choices(
         (
             "买家已付款",
             "等待卖家发货",
+            "已付款",
             "wait_seller_send_goods",
             "待发货",
             "processing",
@@ -80,12 +83,24 @@ ORDER_STATUSES = _choices(
             "approved",
         ),
     ),
-    ("shipped", ("卖家已发货", "等待买家确认收货", "wait_buyer_confirm_goods", "已发货")),
+    (
+        "shipped",
+        (
+            "卖家已发货",
+            "等待买家确认收货",
+            "wait_buyer_confirm_goods",
+            "已发货",
+            "部分发货",
+            "卖家部分发货",
+            "seller_consigned_part",
+        ),
+    ),
     ("completed", ("交易成功", "trade_finished", "已完成", "delivered")),
     (
         "closed",
         (
             "交易关闭",
+            "付款以后用户退款成功，交易自动关闭",
             "trade_closed",
             "trade_closed_by_taobao",
             "已关闭",
@@ -191,7 +206,7 @@ AGENTS = TableSchema(
         Column("role", Kind.CHOICE, "岗位", choices=ROLES),
         Column("level", Kind.CHOICE, "等级", choices=LEVELS),
         Column("base_salary", D, "底薪"),
-        Column("commission_rate", D, "提成比例"),
+        Column("commission_rate", D, "提成比例", scale=6),
         Column("hired_on", Kind.DATE, "入职日期"),
         Column("left_on", Kind.DATE, "离职日期"),
         Column("group", T, "小组"),

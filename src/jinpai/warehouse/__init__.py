@@ -1,1 +1,94 @@
+"""Where the canonical tables live: a DuckDB file (one installation, many shops).
 
+Others call:
+
+- :func:`connect` - open (and create) the warehouse file, tables ensured;
+- :func:`open_memory_warehouse_from_folder` - an in-memory DuckDB loaded from a data folder
+  through the same importers (``jinpai report --data FOLDER``);
+- :func:`load_files` - import files in one transaction (used by :mod:`jinpai.services`).
+
+The stored layout is described in :mod:`jinpai.warehouse.tables`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from jinpai.warehouse.load import Options
+from jinpai.warehouse.loader import LoadResult, load_files
+from jinpai.warehouse.tables import ensure_schema, stored_columns
+
+__all__ = [
+    "FolderError",
+    "LoadResult",
+    "Options",
+    "connect",
+    "ensure_schema",
+    "load_files",
+    "open_memory_warehouse_from_folder",
+    "stored_columns",
+]
+
+
+class FolderError(ValueError):
+    """A data folder that cannot be reported on (missing, or without messages/orders)."""
+
+
+def connect(
+    path: Path | str | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (default: the settings' ``warehouse_path``), creating the tables."""
+    if path is None:
+        from jinpai.settings import get_settings
+
+        path = get_settings().warehouse_path
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"no warehouse at {path}")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    return con
+
+
+def open_memory_warehouse_from_folder(
+    folder: Path | str,
+    *,
+    timezone: str | None = None,
+    shop: str = "default",
+    require_reporting_tables: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding a canonical data folder, imported like ``jinpai import``.
+
+    Every canonical table exists (empty when the folder has no file for it). Bad rows are in the
+    ``quarantine`` table as usual. Raises :class:`FolderError` when the folder lacks messages or
+    orders (with ``require_reporting_tables``) or a file cannot be read at all.
+    """
+    from jinpai.ingest.personal import buyer_secret_from_settings
+    from jinpai.ingest.sources import folder_files
+    from jinpai.settings import get_settings
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FolderError(f"no data folder at {folder}")
+    files, _ = folder_files(folder)
+    tables = {t for _, t in files}
+    if require_reporting_tables:
+        missing = [t for t in ("messages", "orders") if t not in tables]
+        if missing:
+            raise FolderError(f"{folder}: no file for table {', '.join(missing)}")
+    options = Options(
+        shop=shop,
+        timezone=timezone or get_settings().timezone,
+        buyer_secret=buyer_secret_from_settings(),
+    )
+    con = duckdb.connect(":memory:")
+    result = load_files(con, [(p, t) for p, t in files], options)
+    if result.errors:
+        con.close()
+        raise FolderError("; ".join(e.message for e in result.errors))
+    return con

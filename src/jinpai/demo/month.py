@@ -1,0 +1,99 @@
+"""The demo shop's month end to end: import, report, scorecard, pay, grades and the workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from jinpai import services
+from jinpai.exports.tables import report_tables
+from jinpai.exports.xlsx import write_report_xlsx
+from jinpai.management.sheets import write_workbook
+from jinpai.settings import get_settings
+
+DEMO_MONTH_START = date(2024, 3, 1)
+DEMO_MONTH = "2024-03"
+# the report shows these; the workbook and `jinpai report` carry the whole catalogue
+SUMMARY_METRICS = (
+    "inquiries", "inquiry_conversion", "inquiry_to_payment", "avg_response_s",
+    "first_response_s", "fast_response_rate", "reply_rate", "sales", "aov", "silent_order_share",
+    "silent_paid_share", "reminder_success_rate", "handling_hours", "repeat_customer_share",
+)
+
+
+def run_demo_month(folder: Path, db: Path | None, console: Console) -> None:
+    warehouse = db or get_settings().warehouse_path
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    imported = services.import_path(folder, db=warehouse)
+    _print_import(imported, warehouse, console)
+
+    source = services.ReportSource(db=warehouse)
+    report = services.build_report(source, services.ReportOptions(month=DEMO_MONTH))
+    summary = {**report, "agents": report["agents"], "days": []}
+    console.print(report_tables(_only(summary, SUMMARY_METRICS)))
+
+    options = services.ManagementOptions(month=DEMO_MONTH)
+    results = [
+        ("score", services.score_month(source, options)),
+        ("pay", services.pay_month(source, options)),
+        ("grade", services.grade_month(source, options)),
+    ]
+    console.print(_management_summary(dict(results)))
+
+    report_path = folder / f"jinpai-report-{DEMO_MONTH}.xlsx"
+    write_report_xlsx(report, report_path)
+    sheets_path = folder / f"jinpai-management-{DEMO_MONTH}.xlsx"
+    write_workbook(results, sheets_path)
+    console.print(f"workbooks: {report_path}, {sheets_path}")
+    console.print(
+        "explore: .venv/bin/jinpai report --db "
+        f"{warehouse} --month {DEMO_MONTH} --format table | less -R"
+    )
+
+
+def _only(report: dict, metrics: tuple[str, ...]) -> dict:
+    def keep(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k in metrics or k in ("shop_id", "agent_id", "date")}
+
+    out = dict(report)
+    if "shop" in report:
+        out["shop"] = keep(report["shop"])
+    out["shops"] = [keep(r) for r in report.get("shops", [])]
+    out["agents"] = [keep(r) for r in report["agents"]]
+    out["days"] = []
+    return out
+
+
+def _print_import(imported: services.ImportResult, warehouse: Path, console: Console) -> None:
+    table = Table(title=f"imported into {warehouse}")
+    for column in ("table", "read", "stored", "updated", "quarantined"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for name, counts in imported.tables.items():
+        table.add_row(
+            name, *(f"{getattr(counts, c):,}" for c in ("read", "stored", "updated", "quarantined"))
+        )
+    console.print(table)
+
+
+def _management_summary(results: dict[str, dict]) -> Table:
+    """One line per agent: KPI score, pay and grade (the workbook has every input)."""
+    score = {a["agent_id"]: a for a in results["score"]["agents"]}
+    grade = {a["agent_id"]: a for a in results["grade"]["agents"]}
+    table = Table(title=f"{DEMO_MONTH} 绩效 / 薪资 / 等级 (scorecard, pay, grade)")
+    for column in ("客服", "岗位", "KPI得分", "底薪", "提成", "催付提成", "奖励", "合计", "等级"):
+        table.add_column(column, justify="left" if column in ("客服", "岗位", "等级") else "right")
+    for row in results["pay"]["agents"]:
+        agent = row["agent_id"]
+        kpi = score.get(agent, {}).get("kpi_score")
+        table.add_row(
+            agent,
+            row.get("role") or "",
+            "—" if kpi is None else f"{kpi:.1f}",
+            *(f"{row[k]:,.2f}" for k in ("base", "commission", "reminder_commission", "award")),
+            f"{row['total']:,.2f}",
+            grade.get(agent, {}).get("grade") or "—",
+        )
+    return table

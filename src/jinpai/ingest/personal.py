@@ -1,0 +1,56 @@
+"""Personal data of buyers (names, phones, addresses) is never stored, not even in quarantine.
+
+A column whose header looks personal is not staged at all; its cells show as ``***`` in the
+raw row kept with a quarantined row. Mobile numbers typed into other cells of a quarantined row
+are masked too; free-text columns that are stored (chat content, notes) are masked by validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+MASK = "***"
+
+_PERSONAL_HEADER = re.compile(
+    r"收货人|收件人|联系人|联系电话|联系手机|手机|电话|地址|邮编|身份证|证件|邮箱|支付宝账号|支付宝账户"
+    r"|买家姓名|真实姓名|phone|mobile|tel\b|telephone|address|addr\b|zip|postcode|postal|e-?mail"
+    r"|id_?card|consignee|receiver|recipient|(customer|buyer|receiver|real)_?name",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def is_personal(header: str) -> bool:
+    """Whether a column header names personal data of the buyer."""
+    return bool(_PERSONAL_HEADER.search(header.strip()))
+
+
+def mask_text(value: str | None) -> str | None:
+    """Mask mobile numbers inside a cell."""
+    return _PHONE.sub(MASK, value) if value else value
+
+
+def pseudonym(secret: str, buyer_id: str) -> str:
+    """A stable pseudonym of a buyer id: HMAC-SHA256 with the installation's secret, truncated."""
+    digest = hmac.new(secret.encode(), buyer_id.encode(), hashlib.sha256).hexdigest()
+    return "b_" + digest[:16]
+
+
+class SecretMissingError(ValueError):
+    pass
+
+
+def buyer_secret_from_settings() -> str | None:
+    """The pseudonym secret when the installation pseudonymises buyers, else None."""
+    from jinpai.settings import get_settings
+
+    settings = get_settings()
+    if not settings.pseudonymise_buyers:
+        return None
+    if not settings.buyer_secret:
+        raise SecretMissingError(
+            "pseudonymise_buyers is on but no secret is set (JINPAI_BUYER_SECRET)"
+        )
+    return settings.buyer_secret

@@ -1,0 +1,334 @@
+"""Loading one file into the warehouse: stage its cells, validate, key, upsert, quarantine, record.
+
+Runs inside the caller's transaction (see :func:`jinpai.services.import_path`), so a folder
+imports whole or not at all. Staging happens in DuckDB temp tables: the file's cells as text
+(``_raw``), the validated rows (``_parsed``), the keyed rows ready to merge (``_stage``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from jinpai.canonical.schema import MESSAGE_CONTENT_KEY, TABLES, TableSchema
+from jinpai.canonical.validation import clean_cells, validation_sql
+from jinpai.ingest.adapters.base import Plan
+from jinpai.ingest.personal import MASK, mask_text, pseudonym
+from jinpai.ingest.readers import RawFile
+from jinpai.warehouse.tables import SEQ_FACTOR, q, stored_columns
+from jinpai.warehouse.upsert import upsert
+
+RAW, PARSED, STAGE, PSEUDONYMS = "_raw", "_parsed", "_stage", "_pseudonyms"
+
+
+@dataclass
+class Options:
+    shop: str = "default"
+    timezone: str = "Asia/Shanghai"
+    time_format: str | None = None
+    buyer_secret: str | None = None  # set: buyer ids are pseudonymised
+
+
+@dataclass
+class Rejected:
+    row: int
+    column: str
+    reason: str
+    raw: dict[str, str | None]
+    shop: str  # the shop the row was imported for (its shop_id cell, else --shop)
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    table: str
+    adapter: str
+    import_id: int
+    sha256: str
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    quarantined: int = 0
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    return _scalar(con, "SELECT coalesce(max(id), 0) + 1 FROM imports")
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """One integer; fetchall() so the result is complete before the next statement."""
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+def _stage_cells(con: duckdb.DuckDBPyConnection, raw: RawFile, plan: Plan) -> None:
+    """Copy the file's cells (never the personal ones) and derived columns into ``_raw``."""
+    keep = {"_row"} | {f"r{i}" for i in range(len(raw.headers)) if i not in plan.personal}
+    created = False
+    for batch in raw.batches:
+        names = [c for c in batch.column_names if c in keep or c.startswith("d_")]
+        table = batch.select(names)
+        if plan.derive is not None:
+            for name, values in plan.derive(batch).items():
+                table = table.append_column(name, values)
+        table = pa.table(
+            {n: table[n] if n == "_row" else clean_cells(table[n]) for n in table.column_names}
+        )
+        con.register("_batch", table)
+        if created:
+            con.execute(f"INSERT INTO {RAW} BY NAME SELECT * FROM _batch")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM _batch")
+            created = True
+        con.unregister("_batch")
+    if not created:  # a header without rows
+        cols = ", ".join(f"{q(c)} VARCHAR" for c in sorted(keep - {"_row"}))
+        derived = [s for s in plan.sources.values() if s.startswith("d_")]
+        cols = ", ".join(x for x in (cols, ", ".join(f"{q(d)} VARCHAR" for d in derived)) if x)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} (_row BIGINT{', ' if cols else ''}{cols})")
+
+
+def _pseudonymise(con: duckdb.DuckDBPyConnection, secret: str) -> None:
+    """Replace buyer ids in ``_parsed`` by their HMAC pseudonyms (computed once per buyer)."""
+    buyers = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT buyer_id FROM {PARSED} WHERE buyer_id IS NOT NULL"
+        ).fetchall()
+    ]
+    table = pa.table({"buyer_id": buyers, "pseudonym": [pseudonym(secret, b) for b in buyers]})
+    con.register(PSEUDONYMS, table)
+    con.execute(
+        f"UPDATE {PARSED} AS p SET buyer_id = m.pseudonym FROM {PSEUDONYMS} AS m "
+        "WHERE p.buyer_id = m.buyer_id"
+    )
+    con.unregister(PSEUDONYMS)
+
+
+def _key_sql(schema: TableSchema) -> tuple[str, str, str]:
+    """(base key, occurrence, row_key) expressions: one md5 per row, a window only for messages.
+
+    A message's key is its message_id, else its content key plus its occurrence among identical
+    rows of the file (so genuinely repeated messages survive and re-imports match them).
+    """
+    sep = " || chr(31) || "
+
+    def part(c: str) -> str:
+        return f"coalesce(CAST({q(c)} AS VARCHAR), chr(0))"
+
+    if schema.name != "messages":
+        return "md5(" + sep.join(part(c) for c in schema.key) + ")", "NULL", "_base"
+    composite = sep.join(part(c) for c in MESSAGE_CONTENT_KEY)
+    base = (
+        "CASE WHEN message_id IS NOT NULL THEN md5('id' || chr(31) || message_id) "
+        f"ELSE md5({composite}) END"
+    )
+    occurrence = (
+        "CASE WHEN message_id IS NULL "
+        "THEN row_number() OVER (PARTITION BY shop_id, _base ORDER BY _row) ELSE 1 END"
+    )
+    row_key = "CASE WHEN occurrence > 1 THEN _base || '#' || occurrence ELSE _base END"
+    return base, occurrence, row_key
+
+
+def _build_stage(
+    con: duckdb.DuckDBPyConnection, schema: TableSchema, source_file: str, import_id: int
+) -> list[tuple[int, int, str]]:
+    """Key the valid rows into ``_stage``; returns (row, first row, shop) of duplicate keys,
+    which are dropped."""
+    base, occurrence, row_key = _key_sql(schema)
+    cols = [n for n, _ in stored_columns(schema)]
+    lineage = {
+        "source_file": "$file",
+        "source_row": "_row",
+        "seq": f"$import_id * {SEQ_FACTOR} + _row",
+        "import_id": "$import_id",
+        "row_key": row_key,
+        "occurrence": occurrence,
+    }
+    if "occurrence" in cols:  # computed in its own step: row_key depends on it
+        lineage["occurrence"] = "occurrence"
+        window = f"SELECT *, {occurrence} AS occurrence FROM v"
+    else:
+        window = "SELECT * FROM v"
+    select = ", ".join(f"{lineage.get(c, q(c))} AS {q(c)}" for c in cols)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        f"WITH v AS (SELECT *, {base} AS _base FROM {PARSED} WHERE _errors IS NULL), "
+        f"w AS ({window}) SELECT {select} FROM w",
+        {"file": source_file, "import_id": import_id},
+    )
+    dups = con.execute(
+        f"WITH d AS (SELECT shop_id, row_key, min(source_row) AS first FROM {STAGE} "
+        "GROUP BY shop_id, row_key HAVING count(*) > 1) "
+        f"SELECT s.source_row, d.first, shop_id FROM {STAGE} AS s JOIN d USING (shop_id, row_key) "
+        "WHERE s.source_row <> d.first ORDER BY s.source_row"
+    ).fetchall()
+    if dups:
+        con.register("_dups", pa.table({"source_row": [int(r[0]) for r in dups]}))
+        con.execute(f"DELETE FROM {STAGE} WHERE source_row IN (SELECT source_row FROM _dups)")
+        con.unregister("_dups")
+    return [(int(a), int(b), str(shop)) for a, b, shop in dups]
+
+
+def _raw_rows(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, plan: Plan, rows: list[int], secret: str | None
+) -> dict[int, dict[str, str | None]]:
+    """The original cells of some rows, personal ones masked, for the quarantine.
+
+    With pseudonyms on, the buyer's id is replaced in every cell of the row, so the quarantine
+    holds no more of it than the tables.
+    """
+    if not rows:
+        return {}
+    present = {r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
+    cells = [f"r{i}" for i in range(len(raw.headers)) if f"r{i}" in present]
+    buyer_src = plan.sources.get("buyer_id") if secret else None
+    buyer = q(buyer_src) if buyer_src in present else "NULL"
+    con.register("_wanted", pa.table({"_row": pa.array(rows, pa.int64())}))
+    select = ", ".join(["_row", buyer, *(q(c) for c in cells)])
+    fetched = con.execute(
+        f"SELECT {select} FROM {RAW} WHERE _row IN (SELECT _row FROM _wanted)"
+    ).fetchall()
+    con.unregister("_wanted")
+    out: dict[int, dict[str, str | None]] = {}
+    for record in fetched:
+        values = dict(zip(cells, record[2:], strict=True))
+        buyer_id = record[1]
+        row: dict[str, str | None] = {}
+        for i, header in enumerate(raw.headers):
+            name = header or f"column {i + 1}"
+            if i in plan.personal:
+                row[name] = MASK
+                continue
+            value = mask_text(values.get(f"r{i}"))
+            if secret and buyer_id and value:
+                value = value.replace(buyer_id, pseudonym(secret, buyer_id))
+            row[name] = value
+        out[int(record[0])] = row
+    return out
+
+
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawFile,
+    plan: Plan,
+    options: Options,
+    import_id: int,
+) -> tuple[FileOutcome, list[Rejected]]:
+    """Import one file's rows into its canonical table (inside the caller's transaction)."""
+    started = datetime.now(UTC).replace(tzinfo=None)
+    schema = TABLES[plan.table]
+    plan.check_required(raw.path.name)
+    sha = file_sha256(raw.path)
+    outcome = FileOutcome(str(raw.path), plan.table, plan.adapter, import_id, sha)
+
+    _stage_cells(con, raw, plan)
+    sql = validation_sql(schema, plan.sources, RAW, time_format=bool(options.time_format))
+    params = {"tz": options.timezone, "shop": options.shop, "time_format": options.time_format}
+    params = {k: v for k, v in params.items() if f"${k}" in sql}  # DuckDB rejects unused ones
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PARSED} AS {sql}", params)
+    if plan.closed_after_payment_refunded:
+        con.execute(
+            f"UPDATE {PARSED} SET refund_amount = amount "
+            "WHERE status = 'closed' AND paid_at IS NOT NULL"
+        )
+    if options.buyer_secret and "buyer_id" in schema.column_names:
+        _pseudonymise(con, options.buyer_secret)
+
+    dups = _build_stage(con, schema, raw.path.name, import_id)
+    outcome.stored, outcome.updated = upsert(con, schema, STAGE)
+
+    bad = con.execute(
+        f"SELECT _row, _errors, shop_id FROM {PARSED} WHERE _errors IS NOT NULL ORDER BY _row"
+    ).fetchall()
+    raw_rows = _raw_rows(
+        con, raw, plan, [r[0] for r in bad] + [r[0] for r in dups], options.buyer_secret
+    )
+    rejected: list[Rejected] = []
+    for row, errors, shop in bad:
+        rejected.append(
+            Rejected(
+                int(row),
+                ", ".join(e["column"] for e in errors),
+                "; ".join(e["reason"] for e in errors),
+                raw_rows.get(int(row), {}),
+                str(shop),
+            )
+        )
+    key = ", ".join(schema.key)
+    for row, first, shop in dups:
+        reason = f"same {key} as row {first} of this file (that row was kept)"
+        rejected.append(Rejected(row, key, reason, raw_rows.get(row, {}), shop))
+    for m in raw.malformed:
+        text = {"text": mask_text(m.text)}
+        rejected.append(Rejected(m.row, "", m.reason, text, options.shop))
+    rejected.sort(key=lambda r: r.row)
+
+    outcome.read = _scalar(con, f"SELECT count(*) FROM {RAW}") + len(raw.malformed)
+    outcome.quarantined = len(rejected)
+    _record(con, outcome, rejected, started)
+    for t in (RAW, PARSED, STAGE):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return outcome, rejected
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    outcome: FileOutcome,
+    rejected: list[Rejected],
+    started: datetime,
+) -> None:
+    """Write the history row and the quarantine of one file (replacing the quarantine of an
+    earlier import of the very same file, which would list the same rows again)."""
+    con.execute(
+        "DELETE FROM quarantine WHERE import_id IN "
+        "(SELECT id FROM imports WHERE sha256 = $sha AND table_name = $table)",
+        {"sha": outcome.sha256, "table": outcome.table},
+    )
+    if rejected:
+        rows = pa.table(
+            {
+                "import_id": pa.array([outcome.import_id] * len(rejected), pa.int64()),
+                "shop_id": [r.shop for r in rejected],
+                "table_name": [outcome.table] * len(rejected),
+                "file": [outcome.file] * len(rejected),
+                "source_row": pa.array([r.row for r in rejected], pa.int64()),
+                "column_name": [r.column for r in rejected],
+                "reason": [r.reason for r in rejected],
+                "raw_json": [json.dumps(r.raw, ensure_ascii=False) for r in rejected],
+            }
+        )
+        con.register("_rejected", rows)
+        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _rejected")
+        con.unregister("_rejected")
+    con.execute(
+        "INSERT INTO imports VALUES ($id, $file, $sha, $table, $adapter, $read, $stored, "
+        "$updated, $quarantined, $started, $finished)",
+        {
+            "id": outcome.import_id,
+            "file": outcome.file,
+            "sha": outcome.sha256,
+            "table": outcome.table,
+            "adapter": outcome.adapter,
+            "read": outcome.read,
+            "stored": outcome.stored,
+            "updated": outcome.updated,
+            "quarantined": outcome.quarantined,
+            "started": started,
+            "finished": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
