@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -17,6 +19,9 @@ from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.engine.report import ReportRequest, build_report
 from jinpai.metrics.context import Period
 from jinpai.metrics.rules import rule_settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
@@ -119,10 +124,60 @@ def warehouse_of(case: Case) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run_duckdb(case: Case) -> dict[str, Any]:
+def run_duckdb(case: Case, metrics: Sequence[str] | None = None) -> dict[str, Any]:
     con = warehouse_of(case)
     tables = bind_duckdb(con, {}, case.timezone)
-    return build_report(tables, case.request())
+    request = case.request()
+    if metrics is not None:
+        request = replace(request, metrics=tuple(metrics))
+    return build_report(tables, request)
+
+
+# Metrics whose rows put an active agent (chat-day, valid message, reminder, credited order) in
+# a report: a report restricted to a case's own metrics keeps them so it lists the same agents.
+PRESENCE_METRICS = ("consulting_buyers", "online_days", "reminders_sent", "orders_created")
+
+
+def expected_metrics(case: Case, presence: bool = True) -> tuple[str, ...]:
+    """The metric ids a case checks (any scope, nested ones too), in first-seen order, plus
+    PRESENCE_METRICS."""
+    from jinpai.metrics.catalogue import CATALOGUE
+
+    ids: dict[str, None] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in CATALOGUE:
+                    ids[key] = None
+                else:
+                    walk(value)
+
+    walk(case.data.get("expected", {}))
+    if presence:
+        ids.update(dict.fromkeys(m for m in PRESENCE_METRICS if m in CATALOGUE))
+    return tuple(ids)
+
+
+def run_spark(
+    case: Case,
+    session: SparkSession,
+    folder: Path | None = None,
+    metrics: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The case on PySpark: its warehouse exported to Parquet (``folder``, else a temporary one
+    kept until the report is built), bound by bind_spark. ``metrics`` restricts the report."""
+    from jinpai.engine.spark_backend import bind_spark, export_parquet
+
+    request = case.request()
+    if metrics is not None:
+        request = replace(request, metrics=tuple(metrics))
+    with tempfile.TemporaryDirectory(prefix=f"jinpai-{case.path.stem}-") as tmp:
+        target = folder or Path(tmp)
+        export_parquet(warehouse_of(case), target)
+        tables = bind_spark(session, target, {}, case.timezone)
+        # cached blocks are unpersisted by Ibis once the report's context is collected
+        return build_report(tables, request)
 
 
 def expected_value(value: Any) -> Any:

@@ -1,7 +1,328 @@
-"""Metric family: customers (metrics.md)."""
+"""Customers (客户黏度 and 吸引新客户能力, seed 004): repeat buyers, churn, purchase cycle, new
+customers' conversion, repurchase and retention (metrics.md, Customers).
+
+Everything rests on **purchases**: buyer-days (the shop-local day of paid_at) with at least one
+paid order that is not fully refunded, over the whole history up to as_of. A follow-up window
+(f, f + N] is complete when the end of day f + N is <= as_of; day boundaries are whole multiples
+of a day in the local domain, so that is ``f + N + 1 <= as_of_day``.
+
+A, B and Q depend on where the period starts or ends (a purchase "before the period"), so they are
+computed per window of the grain: the whole period, or each of its days. C, D and E attach to one
+day (an inquiry's, a new customer's first purchase) and are plain aggregates.
+
+Per agent, the agent's **customers** are the buyers of orders credited to the agent (inquiry
+orders, or silent orders the agent secured) created in the window, paid by as_of and not fully
+refunded.
+"""
 
 from __future__ import annotations
 
-from jinpai.metrics.base import Metric
+from typing import Any
 
-METRICS: list[Metric] = []
+import ibis
+import ibis.expr.types as ir
+
+from jinpai.metrics.base import Aggregate, Composite, Direction, Grain, Level, Metric, Unit
+from jinpai.metrics.context import MetricContext, block, day_from_index
+
+FAMILY = "customers"
+WHOLESALER_DAYS = 100  # a buyer with this many purchase days or more is left out of Q
+BUYER = ("shop_id", "buyer_id")
+
+
+@block("purchases")
+def purchases(ctx: MetricContext, level: Level) -> ir.Table:
+    """One row per purchase (shop, buyer, day of paid_at) over the whole history (level-free).
+
+    ``purchase_no`` counts the buyer's purchase days from 1; ``first_day`` is the buyer's first
+    purchase day ever (the day they were new), ``next_day`` their following purchase day."""
+    if level is Level.AGENT:
+        return ctx.block("purchases", Level.SHOP)
+    o = ctx.orders
+    fully_refunded = (o.refund_amount > 0) & (o.refund_amount >= o.amount)
+    o = o.filter(o.paid_us.notnull(), ~fully_refunded)
+    days = o.group_by([*BUYER, o.paid_day.name("day")]).aggregate(
+        orders=o.count(),
+        net=(o.amount - o.refund_amount).sum(),
+        first_paid_us=o.paid_us.min(),
+        first_order_id=o.order_id.min(),
+    )
+    history = ibis.window(group_by=list(BUYER), order_by=days.day)
+    whole = ibis.window(group_by=list(BUYER))
+    days = days.mutate(
+        purchase_no=ibis.row_number().over(history) + 1,
+        prev_day=days.day.lag().over(history),
+        next_day=days.day.lead().over(history),
+        first_day=days.day.min().over(whole),
+    )
+    return days.mutate(new=days.day == days.first_day)
+
+
+def _customer_orders(ctx: MetricContext) -> ir.Table:
+    """Orders credited to an agent (inquiry orders, secured silent orders), paid by as_of and not
+    fully refunded: one row per order with the agent it is credited to."""
+    c = ctx.block("credited_orders", Level.SHOP)  # level-free
+    owner = ibis.ifelse(c.credit == "inquiry", c.agent_id, c.secured_agent_id)
+    c = c.mutate(owner=owner)
+    c = c.filter(c.owner.notnull(), c.paid_us.notnull(), ~c.fully_refunded)
+    return c.select(
+        "shop_id",
+        "order_id",
+        "buyer_id",
+        "credit",
+        "created_day",
+        "paid_day",
+        agent_id="owner",
+    )
+
+
+def _first_days(ctx: MetricContext) -> ir.Table:
+    p = ctx.block("purchases", Level.SHOP)
+    return p.filter(p.new).select(f_shop="shop_id", f_buyer="buyer_id", first_day="first_day")
+
+
+@block("new_customers")
+def new_customers(ctx: MetricContext, level: Level) -> ir.Table:
+    """One row per new customer (per agent: per agent with an order credited to them among the
+    purchases of the first purchase day), at the first purchase day ``day``, with whether the
+    D and E follow-up windows are complete and hold another purchase."""
+    rules = ctx.rules
+    p = ctx.block("purchases", Level.SHOP)
+    n = p.filter(p.new)
+    second = n.next_day
+    n = n.select(
+        *BUYER,
+        "day",
+        "orders",
+        "net",
+        "first_order_id",
+        second_purchase_day=second,
+        repurchase_complete=n.day + rules.repurchase_days + 1 <= ctx.as_of_day,
+        repurchased=ibis.ifelse(second.notnull() & (second <= n.day + rules.repurchase_days), 1, 0),
+        retention_complete=n.day + rules.retention_days + 1 <= ctx.as_of_day,
+        retained=ibis.ifelse(second.notnull() & (second <= n.day + rules.retention_days), 1, 0),
+    )
+    if level is Level.SHOP:
+        return n
+    c = _customer_orders(ctx)
+    owners = c.select(
+        o_shop="shop_id", o_buyer="buyer_id", o_day="paid_day", agent_id="agent_id"
+    ).distinct()
+    j = n.join(
+        owners, [n.shop_id == owners.o_shop, n.buyer_id == owners.o_buyer, n.day == owners.o_day]
+    )
+    return j.drop("o_shop", "o_buyer", "o_day")
+
+
+@block("new_customer_inquiries")
+def new_customer_inquiries(ctx: MetricContext, level: Level) -> ir.Table:
+    """The inquiries (per agent: the agent's inquiries) of buyers with no purchase day before the
+    inquiry's day; ``paid`` as in paying_buyers."""
+    q = ctx.block("inquiries", level)
+    f = _first_days(ctx)
+    j = q.left_join(f, [q.shop_id == f.f_shop, q.buyer_id == f.f_buyer]).drop("f_shop", "f_buyer")
+    j = j.filter(j.first_day.isnull() | (j.first_day >= j.day))
+    return j.mutate(paying=ibis.ifelse(j.paid, 1, 0))
+
+
+# --- A, B and Q: one figure per window of the grain --------------------------------------------
+
+
+def _windows(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """The windows [w_first, w_last] (day indices) a grain reports: the period or each day."""
+    first, last = ctx.period.first_day, ctx.period.last_day
+    if grain.by_day:
+        days = list(range(first, last + 1))
+        data = {"w_first": days, "w_last": days}
+    else:
+        data = {"w_first": [first], "w_last": [last]}
+    return ibis.memtable(data, schema={"w_first": "int64", "w_last": "int64"})
+
+
+def _members(ctx: MetricContext, grain: Grain, lo: int, hi: int) -> ir.Table:
+    """Distinct (shop[, agent], window, buyer): at shop level buyers with a purchase in
+    [w_first + lo, w_first + hi]; per agent the agent's customers with the order created there.
+    ``hi`` None means up to w_last."""
+    w = _windows(ctx, grain)
+    if grain.level is Level.SHOP:
+        t, day = ctx.block("purchases", Level.SHOP), "day"
+    else:
+        t, day = _customer_orders(ctx), "created_day"
+    upper = w.w_last if hi is None else w.w_first + hi
+    j = t.join(w, [t[day] >= w.w_first + lo, t[day] <= upper])
+    keys = ["shop_id", "agent_id"] if grain.level is Level.AGENT else ["shop_id"]
+    return j.select(*keys, "w_first", "w_last", "buyer_id").distinct()
+
+
+def _flag(members: ir.Table, flagged: ir.Table, name: str) -> ir.Table:
+    """``members`` with boolean ``name``: a row of ``flagged`` has the same (shop, window, buyer)."""
+    f = flagged.select(
+        g_shop="shop_id", g_first="w_first", g_buyer="buyer_id", **{name: ibis.literal(True)}
+    ).distinct()
+    j = members.left_join(
+        f,
+        [
+            members.shop_id == f.g_shop,
+            members.w_first == f.g_first,
+            members.buyer_id == f.g_buyer,
+        ],
+    ).drop("g_shop", "g_first", "g_buyer")
+    return j.mutate(**{name: j[name].fill_null(False)})
+
+
+def _purchases_before(ctx: MetricContext, members: ir.Table) -> ir.Table:
+    """(shop, window, buyer) of members with a purchase before the window."""
+    f = _first_days(ctx)
+    j = members.join(f, [members.shop_id == f.f_shop, members.buyer_id == f.f_buyer])
+    return j.filter(j.first_day < j.w_first)
+
+
+def _history_at_end(ctx: MetricContext, members: ir.Table) -> ir.Table:
+    """Per member: purchase days up to the window end (``n``) and days between the first and
+    the last of them (``span``, the sum of the gaps). A buyer's last purchase on or before the
+    end is the purchase whose next purchase day is after it (or none)."""
+    p = ctx.block("purchases", Level.SHOP).select(
+        h_shop="shop_id",
+        h_buyer="buyer_id",
+        h_day="day",
+        h_next="next_day",
+        n="purchase_no",
+        span=lambda t: t.day - t.first_day,
+    )
+    return members.join(
+        p,
+        [
+            members.shop_id == p.h_shop,
+            members.buyer_id == p.h_buyer,
+            p.h_day <= members.w_last,
+            p.h_next.isnull() | (p.h_next > members.w_last),
+        ],
+    ).drop("h_shop", "h_buyer", "h_day", "h_next")
+
+
+def _keyed(ctx: MetricContext, grain: Grain, t: ir.Table, **figures: Any) -> dict[tuple, Any]:
+    keys = ["shop_id", "agent_id"] if grain.level is Level.AGENT else ["shop_id"]
+    if grain.by_day:
+        keys.append("w_first")
+    rows = t.group_by(keys).aggregate(**figures).to_pyarrow().to_pylist()
+    out: dict[tuple, Any] = {}
+    for row in rows:
+        key = tuple(day_from_index(row[k]) if k == "w_first" else row[k] for k in keys)
+        num, den = row["num"], row["den"]
+        out[key] = float(num) / float(den) if den else None
+    return out
+
+
+def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    members = _members(ctx, grain, 0, None)
+    t = _flag(members, _purchases_before(ctx, members), "repeat")
+    return _keyed(ctx, grain, t, num=t.repeat.cast("int64").sum(), den=t.count())
+
+
+def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    lookback = ctx.rules.churn_lookback_days
+    members = _members(ctx, grain, -lookback, -1)
+    p = ctx.block("purchases", Level.SHOP)
+    w = _windows(ctx, grain)
+    active = p.join(w, [p.day >= w.w_first, p.day <= w.w_last])
+    t = _flag(members, active, "active")
+    return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
+
+
+def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    if grain.level is Level.SHOP:
+        # every buyer with a purchase by the window end: their last purchase on or before it
+        p = ctx.block("purchases", Level.SHOP)
+        w = _windows(ctx, grain)
+        h = p.join(w, [p.day <= w.w_last, p.next_day.isnull() | (p.next_day > w.w_last)])
+        h = h.mutate(n=h.purchase_no, span=h.day - h.first_day)
+    else:
+        h = _history_at_end(ctx, _members(ctx, grain, 0, None))
+    h = h.filter(h.n >= 2, h.n < WHOLESALER_DAYS)
+    return _keyed(ctx, grain, h, num=h.span.sum(), den=(h.n - 1).sum())
+
+
+METRICS: list[Metric] = [
+    Composite(
+        id="repeat_customer_share",
+        zh="回头客占比",
+        unit=Unit.RATE,
+        direction=Direction.HIGHER,
+        family=FAMILY,
+        description="(A) Buyers with a purchase in the period who also have a purchase before "
+        "the period / buyers with a purchase in the period (a purchase: a shop-local day of "
+        "paid_at with a paid order that is not fully refunded). Per agent over the agent's "
+        "customers: buyers of orders credited to the agent (inquiry or secured silent) created "
+        "in the period, paid by as_of and not fully refunded.",
+        compute=repeat_customer_share,
+    ),
+    Composite(
+        id="old_customer_churn",
+        zh="老客户流失率",
+        unit=Unit.RATE,
+        direction=Direction.LOWER,
+        family=FAMILY,
+        description="(B) Buyers with a purchase in the churn_lookback_days before the period and "
+        "none in the period / buyers with a purchase in those lookback days. Per agent over the "
+        "buyers of the agent's credited orders (paid, not fully refunded) created in the "
+        "lookback days, lost if they have no purchase at the shop in the period.",
+        settings=("churn_lookback_days",),
+        compute=old_customer_churn,
+    ),
+    Composite(
+        id="purchase_cycle_days",
+        zh="平均购买周期",
+        unit=Unit.DAYS,
+        direction=Direction.LOWER,
+        family=FAMILY,
+        description="(Q) Mean of the gaps in days between adjacent purchase days, pooled (every "
+        "gap of every buyer counts once), over all buyers with 2 to 99 purchase days up to the "
+        "period end (100 or more: a wholesaler, left out). Per agent over the agent's customers "
+        "of the period and their whole purchase history up to the period end.",
+        compute=purchase_cycle_days,
+    ),
+    Aggregate(
+        id="new_customer_conversion",
+        zh="新客户成交转化率",
+        unit=Unit.RATE,
+        direction=Direction.HIGHER,
+        family=FAMILY,
+        description="(C) Inquiries of buyers with no purchase day before the inquiry's day D "
+        "that count in paying_buyers / such inquiries (per agent: the agent's inquiries, "
+        "converting only through inquiry orders credited to the agent).",
+        settings=("order_window_days", "after_sales_days"),
+        source="new_customer_inquiries",
+        value=lambda t: t.paying.mean(),
+        empty=None,
+    ),
+    Aggregate(
+        id="new_customer_repurchase_nd",
+        zh="新客户N天重复购买率",
+        unit=Unit.RATE,
+        direction=Direction.HIGHER,
+        family=FAMILY,
+        description="(D) New customers whose first purchase day f is in the period and whose "
+        "window (f, f + repurchase_days] is complete (its last day ended by as_of), with "
+        "another purchase in it / those new customers. Per agent: new customers whose first "
+        "purchase day holds an order credited to the agent (inquiry or secured silent).",
+        settings=("repurchase_days",),
+        source="new_customers",
+        value=lambda t: t.repurchased.mean(where=t.repurchase_complete),
+        empty=None,
+    ),
+    Aggregate(
+        id="new_customer_retention_nd",
+        zh="新客户N天客户保持率",
+        unit=Unit.RATE,
+        direction=Direction.HIGHER,
+        family=FAMILY,
+        description="(E) Pooled over the days d of the period whose window (d, d + "
+        "retention_days] is complete: new customers of d (buyers on their first purchase day ever) with a purchase in it / "
+        "new customers of d. Per agent: new customers whose first purchase day holds an order "
+        "credited to the agent (inquiry or secured silent).",
+        settings=("retention_days",),
+        source="new_customers",
+        value=lambda t: t.retained.mean(where=t.retention_complete),
+        empty=None,
+    ),
+]

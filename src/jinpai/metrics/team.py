@@ -1,13 +1,22 @@
-"""Team and time (团队与时间): when the team works and when buyers come (metrics.md)."""
+"""Team and time (团队与时间): when the team works and when buyers come (metrics.md).
+
+hourly_load and off_hours_inquiries are shop only and JSON objects; online_days is per agent.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import ibis
 import ibis.expr.types as ir
 
-from jinpai.metrics.base import Aggregate, Direction, Level, Metric, Unit
-from jinpai.metrics.context import MetricContext, block
+from jinpai.metrics.base import Aggregate, Composite, Direction, Grain, Level, Metric, Unit
+from jinpai.metrics.context import MetricContext, block, day_from_index
+from jinpai.metrics.rules import MICROS_PER_DAY, MICROS_PER_SECOND
 
 FAMILY = "team"
+MICROS_PER_HOUR = 3600 * MICROS_PER_SECOND
+EPOCH_ISOWEEKDAY = 4  # 1970-01-01, day index 0, was a Thursday
 
 
 @block("agent_days")
@@ -18,7 +27,134 @@ def agent_days(ctx: MetricContext, level: Level) -> ir.Table:
     return typed.select("shop_id", "agent_id", day=typed.sent_day).distinct()
 
 
+def _isoweekday(day: ir.IntegerValue) -> ir.IntegerValue:
+    return (day + (EPOCH_ISOWEEKDAY - 1)) % 7 + 1
+
+
+def _hour(day: ir.IntegerValue, lus: ir.IntegerValue) -> ir.IntegerValue:
+    return ((lus - day * MICROS_PER_DAY) // MICROS_PER_HOUR).cast("int64")
+
+
+def _grain_key(row: dict[str, Any], keys: list[str]) -> tuple:
+    return tuple(day_from_index(row[k]) if k == "day" else row[k] for k in keys)
+
+
+def hourly_load(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    """``{"isoweekday-HH": {"inquiries", "rounds"}}``: inquiries by the weekday and hour of t0,
+    counted rounds by those of their begin (shop-local)."""
+    q = ctx.block("inquiries", Level.SHOP)
+    q = q.filter(ctx.period.contains(q.day))
+    q = q.select(
+        "shop_id",
+        "day",
+        weekday=_isoweekday(q.day),
+        hour=_hour(q.day, q.t0_lus),
+        inquiries=ibis.literal(1, "int64"),
+        rounds=ibis.literal(0, "int64"),
+    )
+    r = ctx.block("rounds", Level.SHOP)
+    r = r.filter(ctx.period.contains(r.day), r.counted)
+    r = r.select(
+        "shop_id",
+        "day",
+        weekday=_isoweekday(r.day),
+        hour=_hour(r.day, r.begin_lus),
+        inquiries=ibis.literal(0, "int64"),
+        rounds=ibis.literal(1, "int64"),
+    )
+    u = q.union(r)
+    keys = list(grain.keys)
+    query = u.group_by([*keys, "weekday", "hour"]).aggregate(
+        inquiries=u.inquiries.sum(), rounds=u.rounds.sum()
+    )
+    out: dict[tuple, dict[str, Any]] = {}
+    for row in query.to_pyarrow().to_pylist():
+        slot = f"{row['weekday']}-{row['hour']:02d}"
+        out.setdefault(_grain_key(row, keys), {})[slot] = {
+            "inquiries": int(row["inquiries"]),
+            "rounds": int(row["rounds"]),
+        }
+    return {key: dict(sorted(obj.items())) for key, obj in out.items()}
+
+
+def staffed_inquiries(ctx: MetricContext) -> ir.Table:
+    """The shop's inquiries with ``staffed``: t0 falls inside a shift of some agent of the shop
+    (shifts are [starts_at, ends_at)); for a shop without any shift, inside service_hours."""
+    q = ctx.block("inquiries", Level.SHOP)
+    sh = ctx.tables["shifts"].select(s_shop="shop_id", s_start="starts_us", s_end="ends_us")
+    covered = [q.shop_id == sh.s_shop, sh.s_start <= q.t0_us, q.t0_us < sh.s_end]
+    q = (
+        q.semi_join(sh, covered)
+        .mutate(on_shift=ibis.literal(True))
+        .union(q.anti_join(sh, covered).mutate(on_shift=ibis.literal(False)))
+    )
+    shops = sh.select(h_shop="s_shop").distinct().mutate(has_shifts=ibis.literal(True))
+    q = q.left_join(shops, q.shop_id == shops.h_shop).drop("h_shop")
+    time_of_day = q.t0_lus - q.day * MICROS_PER_DAY
+    in_service = (time_of_day >= ctx.rules.service_start_s * MICROS_PER_SECOND) & (
+        time_of_day < ctx.rules.service_end_s * MICROS_PER_SECOND
+    )
+    return q.mutate(staffed=ibis.ifelse(q.has_shifts.fill_null(False), q.on_shift, in_service))
+
+
+def off_hours_inquiries(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    """``{"off_hours": {...}, "staffed": {...}}``, each ``{"inquiries", "paying_buyers",
+    "inquiry_to_payment"}``."""
+    q = staffed_inquiries(ctx)
+    q = q.filter(ctx.period.contains(q.day))
+    keys = list(grain.keys)
+    query = q.group_by([*keys, "staffed"]).aggregate(
+        inquiries=q.count(), paying=ibis.ifelse(q.paid, 1, 0).sum()
+    )
+    counts: dict[tuple, dict[bool, tuple[int, int]]] = {}
+    for row in query.to_pyarrow().to_pylist():
+        key = _grain_key(row, keys)
+        counts.setdefault(key, {})[bool(row["staffed"])] = (
+            int(row["inquiries"]),
+            int(row["paying"]),
+        )
+
+    def part(inquiries: int, paying: int) -> dict[str, Any]:
+        rate = paying / inquiries if inquiries else None
+        return {"inquiries": inquiries, "paying_buyers": paying, "inquiry_to_payment": rate}
+
+    return {
+        key: {
+            "off_hours": part(*by.get(False, (0, 0))),
+            "staffed": part(*by.get(True, (0, 0))),
+        }
+        for key, by in counts.items()
+    }
+
+
 METRICS: list[Metric] = [
+    Composite(
+        id="hourly_load",
+        zh="分时接待",
+        unit=Unit.OBJECT,
+        direction=Direction.NEUTRAL,
+        family=FAMILY,
+        description="Inquiries (by the shop-local weekday and hour of their first buyer message "
+        "t0) and counted rounds (by those of their begin) per weekday x hour, as an object keyed "
+        '"isoweekday-HH" (1 = Monday) of {inquiries, rounds}.',
+        settings=("service_hours", "shift_only", "order_window_days", "after_sales_days"),
+        shop_only=True,
+        compute=hourly_load,
+    ),
+    Composite(
+        id="off_hours_inquiries",
+        zh="非值班询单",
+        unit=Unit.OBJECT,
+        direction=Direction.NEUTRAL,
+        family=FAMILY,
+        description="Inquiries whose t0 falls where no agent is on shift (without shifts: "
+        "outside service_hours), with their paying_buyers and inquiry_to_payment beside those "
+        "of the other (staffed) inquiries: {off_hours: {inquiries, paying_buyers, "
+        "inquiry_to_payment}, staffed: {...}}.",
+        settings=("service_hours", "order_window_days", "after_sales_days"),
+        shop_only=True,
+        compute=off_hours_inquiries,
+    ),
     Aggregate(
         id="online_days",
         zh="上班天数",

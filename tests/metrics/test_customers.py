@@ -1,0 +1,239 @@
+"""Customers (seed 004): hand-worked fixtures for A, B, Q, C, D, E (metrics.md, Customers)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.metrics.family_report import agent, day, report_of, table
+
+IDS = [
+    "repeat_customer_share",
+    "old_customer_churn",
+    "purchase_cycle_days",
+    "new_customer_conversion",
+    "new_customer_repurchase_nd",
+    "new_customer_retention_nd",
+]
+SHOP_IDS = [i for i in IDS if i != "new_customer_conversion"]  # C needs the inquiries block
+ORDER_COLUMNS = ["order_id", "buyer_id", "created_at", "paid_at", "amount", "refund_amount"]
+MESSAGE_COLUMNS = ["buyer_id", "agent_id", "sender", "sent_at"]
+
+
+def case(
+    orders: list[list[Any]],
+    period: tuple[str, str],
+    as_of: str,
+    messages: list[list[Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "period": {"from": period[0], "to": period[1]},
+        "as_of": as_of,
+        "tables": {
+            "messages": table(MESSAGE_COLUMNS, messages or []),
+            "orders": table(ORDER_COLUMNS, orders),
+        },
+    }
+
+
+def _seed_004_orders() -> list[list[Any]]:
+    """On 08-20 300 buyers purchase, 190 of them new; 15 of the new ones buy again by 08-27
+    (the last at 23:59:59 on 08-27), 5 more only on 08-28 (outside the 7 days)."""
+    orders: list[list[Any]] = []
+
+    def buy(buyer: str, paid: str) -> None:
+        orders.append([f"o{len(orders)}", buyer, paid, paid, 10, 0])
+
+    for i in range(110):
+        buy(f"old{i}", "2024-08-01 10:00:00")
+        buy(f"old{i}", "2024-08-20 10:00:00")
+    for i in range(190):
+        buy(f"new{i}", "2024-08-20 11:00:00")
+    for i in range(15):
+        buy(f"new{i}", "2024-08-27 23:59:59")
+    for i in range(15, 20):
+        buy(f"new{i}", "2024-08-28 00:00:00")
+    return orders
+
+
+def test_seed_004_retention_example() -> None:
+    data = case(_seed_004_orders(), ("2024-08-20", "2024-08-20"), "2024-08-28 00:00:00")
+    shop = report_of(data, SHOP_IDS)["shop"]
+    assert shop["new_customer_retention_nd"] == pytest.approx(15 / 190)  # 7.89%
+    assert shop["repeat_customer_share"] == pytest.approx(110 / 300)
+    assert shop["new_customer_repurchase_nd"] is None  # (08-20, 09-19] is not complete
+
+
+def test_incomplete_window_has_no_value() -> None:
+    # one second before the end of 08-27 the 7-day window of 08-20 is not complete yet
+    data = case(_seed_004_orders(), ("2024-08-20", "2024-08-20"), "2024-08-27 23:59:59")
+    assert report_of(data, SHOP_IDS)["shop"]["new_customer_retention_nd"] is None
+    # pooled over the period's days: only the days whose window is complete count
+    data = case(_seed_004_orders(), ("2024-08-19", "2024-08-21"), "2024-08-28 00:00:00")
+    report = report_of(data, SHOP_IDS)
+    assert report["shop"]["new_customer_retention_nd"] == pytest.approx(15 / 190)
+    assert day(report, "2024-08-21")["new_customer_retention_nd"] is None
+
+
+def test_repurchase_window_boundary() -> None:
+    orders = [
+        ["n1a", "n1", "2024-06-01 10:00:00", "2024-06-01 10:00:00", 10, 0],
+        ["n1b", "n1", "2024-07-01 23:00:00", "2024-07-01 23:00:00", 10, 0],  # f + 30: inside
+        ["n2a", "n2", "2024-06-01 10:00:00", "2024-06-01 10:00:00", 10, 0],
+        ["n2b", "n2", "2024-07-02 00:00:00", "2024-07-02 00:00:00", 10, 0],  # f + 31: outside
+        ["n3a", "n3", "2024-06-01 09:00:00", "2024-06-01 09:00:00", 10, 0],
+        ["n3b", "n3", "2024-06-01 18:00:00", "2024-06-01 18:00:00", 10, 0],  # same day: not again
+        ["n4a", "n4", "2024-06-02 10:00:00", "2024-06-02 10:00:00", 10, 0],  # window ends 07-02
+    ]
+    data = case(orders, ("2024-06-01", "2024-06-02"), "2024-07-02 12:00:00")
+    shop = report_of(data, SHOP_IDS)["shop"]
+    assert shop["new_customer_repurchase_nd"] == pytest.approx(1 / 3)  # n4's window incomplete
+    data["as_of"] = "2024-07-03 00:00:00"
+    assert report_of(data, SHOP_IDS)["shop"]["new_customer_repurchase_nd"] == pytest.approx(1 / 4)
+
+
+def _daily(buyer: str, first: date, days: int) -> list[list[Any]]:
+    out = []
+    for i in range(days):
+        stamp = f"{first + timedelta(days=i)} 10:00:00"
+        out.append([f"{buyer}-{i}", buyer, stamp, stamp, 5, 0])
+    return out
+
+
+def test_wholesaler_left_out_of_purchase_cycle() -> None:
+    orders = [
+        *_daily("w", date(2024, 1, 1), 100),  # 100 purchase days (last 04-09): a wholesaler
+        *_daily("v", date(2024, 1, 1), 99),  # 99: counts, 98 gaps of 1 day
+        ["x1", "x", "2024-05-01 10:00:00", "2024-05-01 10:00:00", 5, 0],
+        ["x2", "x", "2024-05-11 10:00:00", "2024-05-11 10:00:00", 5, 0],
+        ["x3", "x", "2024-07-11 10:00:00", "2024-07-11 10:00:00", 5, 0],  # after the period end
+        ["y1", "y", "2024-05-01 10:00:00", "2024-05-01 10:00:00", 5, 0],  # one purchase day
+    ]
+    data = case(orders, ("2024-06-01", "2024-06-30"), "2024-07-31 00:00:00")
+    assert report_of(data, SHOP_IDS)["shop"]["purchase_cycle_days"] == pytest.approx(108 / 99)
+    # up to 04-08 w has 99 purchase days and counts too
+    data = case(orders, ("2024-04-08", "2024-04-08"), "2024-07-31 00:00:00")
+    assert report_of(data, SHOP_IDS)["shop"]["purchase_cycle_days"] == pytest.approx(1)
+
+
+def test_refunds_and_payment_day() -> None:
+    orders = [
+        ["r1", "r", "2024-05-01 10:00:00", "2024-05-01 10:00:00", 50, 50],  # fully refunded
+        ["r2", "r", "2024-06-02 10:00:00", "2024-06-02 10:00:00", 50, 20],  # partly: a purchase
+        ["s1", "s", "2024-05-01 10:00:00", "2024-05-01 10:00:00", 50, 0],
+        ["s2", "s", "2024-05-31 23:00:00", "2024-06-01 00:30:00", 50, 0],  # paid in June
+        ["t1", "t", "2024-05-20 10:00:00", None, 50, 0],  # never paid
+    ]
+    data = case(orders, ("2024-06-01", "2024-06-30"), "2024-07-31 00:00:00")
+    shop = report_of(data, SHOP_IDS)["shop"]
+    assert shop["repeat_customer_share"] == pytest.approx(1 / 2)  # s old, r new
+    assert shop["old_customer_churn"] == 0  # s only (r's May order refunded, t unpaid)
+    assert shop["new_customer_repurchase_nd"] == 0  # r: first purchase 06-02, none after
+
+
+# Agent level (taobao: 2-day credit lookback). Period June 2024.
+# c1: old (03-01 order credited to a1), inquiry with a1 06-10 -> a1's repeat customer.
+# c2: new, a1's inquiry order created 06-29, paid 07-02 (after the period: still a customer).
+# c3: silent order 06-15 09:00 secured by a2 (reply 09:06, paid 09:10), again 06-20 (silent);
+#     06-15 is an after-sales consultation (earlier order, none in the window), not an inquiry.
+# c4: inquiry with a2 06-05, order fully refunded: not a customer, still converts (paid).
+# c5: a1's inquiry order 05-10, nothing in June: lost.
+# c6: new, inquiry with a1 06-12, paid the same day, no repurchase.
+# c7: new, inquiry with a2 06-20, no order.
+AGENT_MESSAGES = [
+    ["c1", "a1", "buyer", "2024-03-01 09:00:00"],
+    ["c1", "a1", "agent", "2024-03-01 09:01:00"],
+    ["c1", "a1", "buyer", "2024-06-10 10:00:00"],
+    ["c1", "a1", "agent", "2024-06-10 10:01:00"],
+    ["c2", "a1", "buyer", "2024-06-29 10:00:00"],
+    ["c2", "a1", "agent", "2024-06-29 10:01:00"],
+    ["c3", "a2", "buyer", "2024-06-15 09:05:00"],
+    ["c3", "a2", "agent", "2024-06-15 09:06:00"],
+    ["c4", "a2", "buyer", "2024-06-05 10:00:00"],
+    ["c4", "a2", "agent", "2024-06-05 10:01:00"],
+    ["c5", "a1", "buyer", "2024-05-10 10:00:00"],
+    ["c5", "a1", "agent", "2024-05-10 10:01:00"],
+    ["c6", "a1", "buyer", "2024-06-12 10:00:00"],
+    ["c6", "a1", "agent", "2024-06-12 10:01:00"],
+    ["c7", "a2", "buyer", "2024-06-20 10:00:00"],
+    ["c7", "a2", "agent", "2024-06-20 10:01:00"],
+]
+AGENT_ORDERS = [
+    ["k1a", "c1", "2024-03-01 10:00:00", "2024-03-01 10:05:00", 100, 0],
+    ["k1b", "c1", "2024-06-10 12:00:00", "2024-06-10 12:05:00", 100, 0],
+    ["k2", "c2", "2024-06-29 11:00:00", "2024-07-02 09:00:00", 100, 0],
+    ["k3a", "c3", "2024-06-15 09:00:00", "2024-06-15 09:10:00", 100, 0],
+    ["k3b", "c3", "2024-06-20 09:00:00", "2024-06-20 09:10:00", 100, 0],
+    ["k4", "c4", "2024-06-05 11:00:00", "2024-06-05 11:05:00", 100, 100],
+    ["k5", "c5", "2024-05-10 11:00:00", "2024-05-10 11:05:00", 100, 0],
+    ["k6", "c6", "2024-06-12 11:00:00", "2024-06-12 11:05:00", 100, 0],
+]
+
+
+@pytest.fixture(scope="module")
+def agent_report() -> dict[str, Any]:
+    data = case(AGENT_ORDERS, ("2024-06-01", "2024-06-30"), "2024-08-31 00:00:00", AGENT_MESSAGES)
+    return report_of(data, IDS)
+
+
+def test_shop_over_purchases(agent_report: dict[str, Any]) -> None:
+    shop = agent_report["shop"]
+    assert shop["repeat_customer_share"] == pytest.approx(1 / 3)  # c1 of c1, c3, c6
+    assert shop["old_customer_churn"] == pytest.approx(1 / 2)  # c5 of c1, c5
+    assert shop["purchase_cycle_days"] == pytest.approx((101 + 5) / 2)  # c1, c3
+    assert shop["new_customer_conversion"] == pytest.approx(3 / 4)  # c2, c4, c6 of +c7
+    assert shop["new_customer_repurchase_nd"] == pytest.approx(1 / 2)  # c3 of c3, c6
+    assert shop["new_customer_retention_nd"] == pytest.approx(1 / 2)
+
+
+def test_agent_customers(agent_report: dict[str, Any]) -> None:
+    a1, a2 = agent(agent_report, "a1"), agent(agent_report, "a2")
+    # a1's customers: c1 (old), c2 (paid after the period), c6
+    assert a1["repeat_customer_share"] == pytest.approx(1 / 3)
+    assert a1["old_customer_churn"] == pytest.approx(1 / 2)  # lookback: c1 (03-01), c5 (lost)
+    assert a1["purchase_cycle_days"] == pytest.approx(101)  # c2 has no purchase by 06-30
+    assert a1["new_customer_conversion"] == 1  # c2, c6 (c1 is old)
+    assert a1["new_customer_repurchase_nd"] == 0  # c6
+    assert a1["new_customer_retention_nd"] == 0
+    # a2's customer: c3 through the secured silent order
+    assert a2["repeat_customer_share"] == 0
+    assert a2["old_customer_churn"] is None
+    assert a2["purchase_cycle_days"] == pytest.approx(5)
+    assert a2["new_customer_conversion"] == pytest.approx(1 / 2)  # c4 (paid), c7
+    assert a2["new_customer_repurchase_nd"] == 1
+    assert a2["new_customer_retention_nd"] == 1
+
+
+@st.composite
+def _orders(draw: st.DrawFn) -> list[list[Any]]:
+    rows = []
+    for i in range(draw(st.integers(1, 25))):
+        buyer = draw(st.sampled_from(["b1", "b2", "b3", "b4", "b5"]))
+        created = date(2024, 5, 1) + timedelta(days=draw(st.integers(0, 90)))
+        stamp = f"{created} {i % 24:02d}:00:00"
+        paid = draw(st.booleans())
+        refund = draw(st.sampled_from([0, 0, 5, 10]))
+        rows.append([f"o{i}", buyer, stamp, stamp if paid else None, 10, refund])
+    return rows
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_orders(), st.randoms(use_true_random=False))
+def test_rates_bounded_and_order_free(orders: list[list[Any]], rnd: random.Random) -> None:
+    data = case(orders, ("2024-06-01", "2024-06-20"), "2024-07-15 00:00:00")
+    report = report_of(data, SHOP_IDS)
+    for row in [report["shop"], *report["days"]]:
+        for key in SHOP_IDS:
+            if key != "purchase_cycle_days" and row[key] is not None:
+                assert 0 <= row[key] <= 1
+        assert row["purchase_cycle_days"] is None or row["purchase_cycle_days"] >= 1
+    shuffled = orders[:]
+    rnd.shuffle(shuffled)
+    again = report_of(case(shuffled, ("2024-06-01", "2024-06-20"), "2024-07-15 00:00:00"), SHOP_IDS)
+    assert again["shop"] == pytest.approx(report["shop"])
+    assert [sorted(d.items()) for d in again["days"]] == [sorted(d.items()) for d in report["days"]]
