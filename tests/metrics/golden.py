@@ -186,27 +186,48 @@ def expected_value(value: Any) -> Any:
     return value
 
 
-def actual_figures(report: dict[str, Any], scope: str, name: str | None) -> dict[str, Any]:
+def actual_figures(
+    report: dict[str, Any], scope: str, name: str | None, shop: str | None = None
+) -> dict[str, Any]:
+    """The report's figures for one expected scope; ``shop`` picks one shop of a multi-shop
+    report (the figures of ``--shop S``: every row of the combined report carries its shop_id)."""
+
+    def rows(key: str) -> list[dict[str, Any]]:
+        return [r for r in report.get(key, []) if shop is None or r.get("shop_id") == shop]
+
     if scope == "shop":
-        return report["shop"]
+        if shop is None:
+            return report["shop"]
+        return next(iter(rows("shops")), {})
     if scope == "agents":
-        return next((a for a in report["agents"] if a["agent_id"] == name), {})
+        return next((a for a in rows("agents") if a["agent_id"] == name), {})
     if scope == "days":
-        return next((d for d in report["days"] if d["date"] == name), {})
+        return next((d for d in rows("days") if d["date"] == name), {})
     agent, day = str(name).split(" ")
     return next(
-        (r for r in report.get("agent_days", []) if r["agent_id"] == agent and r["date"] == day),
+        (r for r in rows("agent_days") if r["agent_id"] == agent and r["date"] == day),
         {},
     )
 
 
 def mismatches(case: Case, report: dict[str, Any]) -> list[str]:
     """Every expected figure that the report does not reproduce, as readable lines."""
+    expected = case.data.get("expected", {})
+    if "shops" in expected:
+        return [
+            f"shops[{shop}].{line}"
+            for shop, scopes in expected["shops"].items()
+            for line in _mismatches(scopes, report, shop)
+        ]
+    return _mismatches(expected, report, None)
+
+
+def _mismatches(expected: dict[str, Any], report: dict[str, Any], shop: str | None) -> list[str]:
     out: list[str] = []
-    for scope, expected in case.data.get("expected", {}).items():
-        groups = {None: expected} if scope == "shop" else expected
+    for scope, figures_by_name in expected.items():
+        groups = {None: figures_by_name} if scope == "shop" else figures_by_name
         for name, figures in groups.items():
-            actual = actual_figures(report, scope, name)
+            actual = actual_figures(report, scope, name, shop)
             for metric, want in figures.items():
                 got = actual.get(metric, "<missing>")
                 if not same(expected_value(want), got):
