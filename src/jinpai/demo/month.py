@@ -52,6 +52,10 @@ def run_demo_month(folder: Path, db: Path | None, console: Console) -> None:
         "explore: .venv/bin/jinpai report --db "
         f"{warehouse} --month {DEMO_MONTH} --format table | less -R"
     )
+    console.print(
+        "web app: make serve, then open http://127.0.0.1:8000 and sign in as "
+        "demo / demo-password (the shop owner of the demo shop)"
+    )
 
 
 def _only(report: dict, metrics: tuple[str, ...]) -> dict:

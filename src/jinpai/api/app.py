@@ -1,0 +1,74 @@
+"""The application factory: one FastAPI app serving the JSON API (/api/v1, OpenAPI at /docs)
+and the web pages (Jinja2 + HTMX + vendored ECharts) over the same sessions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from jinpai import __version__
+from jinpai.api.accounts import Accounts
+from jinpai.api.config import WebSettings, resolve, secret_key
+from jinpai.api.data import Warehouse
+from jinpai.api.routers import accounts as accounts_routes
+from jinpai.api.routers import figures, imports, management
+from jinpai.api.security import AppState, csrf_protect
+from jinpai.settings import Settings
+
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+log = logging.getLogger("jinpai.web")
+
+
+def store_accounts(settings: Settings, warehouse: Warehouse) -> Accounts:
+    """Accounts over the settings' store, migrated to the shipped schema on start."""
+    from jinpai.api.store_accounts import StoreAccounts
+    from jinpai.store import migrate
+
+    migrate.upgrade(settings.database)
+    return StoreAccounts(settings.database, warehouse.shops)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    web: WebSettings | None = None,
+    accounts: Accounts | None = None,
+) -> FastAPI:
+    settings, web = resolve(settings, web)
+    warehouse = Warehouse(settings.warehouse_path, settings.timezone, web.report_cache_size)
+    state = AppState(
+        settings=settings,
+        web=web,
+        warehouse=warehouse,
+        accounts=accounts or store_accounts(settings, warehouse),
+    )
+    app = FastAPI(
+        title="jinpai 金牌 API",
+        version=__version__,
+        description="Customer-service figures, scorecards and pay of a shop. Sign in through the "
+        "web page (session cookie) or send `Authorization: Bearer <token>` (POST /api/v1/tokens).",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.jinpai = state
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings, web),
+        session_cookie="jinpai_session",
+        max_age=web.session_hours * 3600,
+        same_site="lax",
+        https_only=web.https_only,
+    )
+    for router in (figures.router, accounts_routes.router, imports.router, management.router):
+        app.include_router(router)
+    from jinpai.web import pages
+
+    pages.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

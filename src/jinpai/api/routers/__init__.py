@@ -1,0 +1,1 @@
+"""The JSON routers under /api/v1."""

@@ -1,0 +1,64 @@
+"""Who am I, API tokens, and a shop's users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import BaseModel, Field
+
+from jinpai.api import models
+from jinpai.api.accounts import AccountError, Principal
+from jinpai.api.params import ShopId
+from jinpai.api.security import ApiUser, State, check_manager, check_owner
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.ERRORS)
+
+
+def user_out(p: Principal) -> dict[str, Any]:
+    return {"username": p.username, "role": p.role, "shops": list(p.shops), "agent_id": p.agent_id}
+
+
+@router.get("/me", response_model=models.Me)
+def me(user: ApiUser) -> dict[str, Any]:
+    """The caller: role, shops and (for an agent) their agent id."""
+    return user_out(user)
+
+
+class TokenIn(BaseModel):
+    name: str = Field(default="", max_length=100)
+
+
+@router.post("/tokens", response_model=models.TokenOut, status_code=201)
+def new_token(user: ApiUser, state: State, body: Annotated[TokenIn, Body()]) -> dict[str, Any]:
+    """A new API token for the caller, shown once (send it as ``Authorization: Bearer``)."""
+    return {"token": state.accounts.issue_token(user.user_id, body.name), "name": body.name}
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\s]+$")
+    password: str = Field(min_length=8, max_length=256)
+    role: str = Field(pattern="^(owner|supervisor|agent)$")
+    agent_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+@router.get("/shops/{shop}/users", response_model=list[models.UserOut])
+def shop_users(shop: ShopId, user: ApiUser, state: State) -> list[dict[str, Any]]:
+    """The users with access to the shop (owners and supervisors)."""
+    check_manager(user, shop)
+    return [user_out(p) for p in state.accounts.users([shop])]
+
+
+@router.post("/shops/{shop}/users", response_model=models.UserOut, status_code=201)
+def add_shop_user(
+    shop: ShopId, user: ApiUser, state: State, body: Annotated[UserIn, Body()]
+) -> dict[str, Any]:
+    """Add a user to the shop (its owner only)."""
+    check_owner(user, shop)
+    try:
+        added = state.accounts.add_user(
+            body.username, body.password, body.role, [shop], body.agent_id
+        )
+    except AccountError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return user_out(added)

@@ -1,0 +1,143 @@
+"""Authentication and authorisation shared by the API and the pages.
+
+- A request is authenticated by ``Authorization: Bearer <token>`` (a per-user API token) or by
+  the signed session cookie (``user_id`` and a per-session ``csrf`` token).
+- Every unsafe method (POST, PUT, PATCH, DELETE) carries the session's CSRF token, in the
+  ``X-CSRF-Token`` header (HTMX, fetch) or the ``csrf_token`` form field. Bearer calls are exempt:
+  a browser never adds that header by itself, so a forged cross-site request cannot carry it.
+- Shops and agents are checked on every route: owners and supervisors see the shops they are
+  given; an agent sees their own figures only (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from jinpai.api.accounts import Accounts, Principal
+from jinpai.api.config import WebSettings
+from jinpai.api.data import Warehouse
+from jinpai.settings import Settings
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    web: WebSettings
+    warehouse: Warehouse
+    accounts: Accounts
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.jinpai
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+class LoginRequired(Exception):
+    """A page asked for without a session: the page handler redirects to the login page."""
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def csrf_protect(request: Request) -> None:
+    """App-wide dependency: refuse an unsafe request of a session without its CSRF token."""
+    if request.method not in UNSAFE or bearer_token(request) is not None:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # cached on the request: the endpoint reads it again
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+
+
+def _principal(request: Request, state: AppState) -> Principal | None:
+    token = bearer_token(request)
+    if token is not None:
+        if len(token) > 200:
+            return None
+        return state.accounts.from_token(token)
+    uid = request.session.get("user_id")
+    if not isinstance(uid, int):
+        return None
+    user = state.accounts.get(uid)  # read each time: a removed user loses access at once
+    if user is None:
+        request.session.pop("user_id", None)
+    return user
+
+
+def api_user(request: Request, state: State) -> Principal:
+    user = _principal(request, state)
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="sign in or send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+def page_user(request: Request, state: State) -> Principal:
+    user = _principal(request, state)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+ApiUser = Annotated[Principal, Depends(api_user)]
+PageUser = Annotated[Principal, Depends(page_user)]
+
+
+def check_shop(user: Principal, shop: str) -> None:
+    if not user.can_see_shop(shop):
+        raise HTTPException(status_code=403, detail="no access to this shop")
+
+
+def check_manager(user: Principal, shop: str) -> None:
+    """Figures of the whole team: owners and supervisors of the shop only."""
+    check_shop(user, shop)
+    if not user.manages:
+        raise HTTPException(status_code=403, detail="agents see their own figures only")
+
+
+def check_agent(user: Principal, shop: str, agent_id: str) -> None:
+    check_shop(user, shop)
+    if not user.can_see_agent(shop, agent_id):
+        raise HTTPException(status_code=403, detail="agents see their own figures only")
+
+
+def check_owner(user: Principal, shop: str) -> None:
+    check_shop(user, shop)
+    if user.role != "owner":
+        raise HTTPException(status_code=403, detail="only the shop's owner may do this")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"

@@ -1,0 +1,99 @@
+""":class:`~jinpai.api.accounts.Accounts` over the application store (:mod:`jinpai.store`).
+
+Sign-in attempts are recorded in the store, so throttling survives a restart and counts across
+server processes. Owners see every shop (the store's rule) and, besides the store's shops, every
+shop of the warehouse, so a fresh installation needs no shop set-up before its first look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from jinpai.api.accounts import AccountError, Principal, check_new_user
+from jinpai.store import users as repo
+from jinpai.store.db import make_engine, session_scope
+from jinpai.store.models import User
+from jinpai.store.roster import get_agent, upsert_agent
+from jinpai.store.types import utcnow
+
+
+class StoreAccounts:
+    def __init__(
+        self, database_url: str, warehouse_shops: Callable[[], list[str]] = lambda: []
+    ) -> None:
+        self.engine = make_engine(database_url)
+        self._warehouse_shops = warehouse_shops
+
+    def _principal(self, session, user: User) -> Principal:  # type: ignore[no-untyped-def]
+        shops = repo.accessible_shops(session, user)
+        if user.role == "owner":
+            shops = sorted(set(shops) | set(self._warehouse_shops()))
+        agent_id = user.agent.agent_id if user.agent is not None else None
+        return Principal(user.id, user.username, user.role, tuple(shops), agent_id)  # type: ignore[arg-type]
+
+    def authenticate(self, username: str, password: str, address: str) -> Principal | None:
+        with session_scope(self.engine) as session:
+            user = repo.authenticate(session, username[:64], password, address)
+            return self._principal(session, user) if user is not None else None
+
+    def recent_failures(self, username: str, address: str, window_s: float) -> int:
+        since = utcnow() - timedelta(seconds=window_s)
+        with session_scope(self.engine) as session:
+            return repo.failed_logins_since(session, since, username[:64], address)
+
+    def get(self, user_id: int) -> Principal | None:
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            if user is None or not user.active:
+                return None
+            return self._principal(session, user)
+
+    def from_token(self, token: str) -> Principal | None:
+        with session_scope(self.engine) as session:
+            user = repo.user_for_token(session, token)
+            return self._principal(session, user) if user is not None else None
+
+    def issue_token(self, user_id: int, name: str = "") -> str:
+        with session_scope(self.engine) as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise AccountError("no such user")
+            return repo.issue_api_token(session, user.username, name[:100])
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        shops: Iterable[str],
+        agent_id: str | None = None,
+        agent_name: str | None = None,
+    ) -> Principal:
+        """Add a user; an agent's roster entry is created when the store does not have it yet
+        (the warehouse's ``agents`` table is the usual source of the name)."""
+        check_new_user(username, password, role, agent_id)
+        shops = list(dict.fromkeys(shops))
+        with session_scope(self.engine) as session:
+            if repo.get_user(session, username) is not None:
+                raise AccountError(f"user {username!r} exists")
+            if (
+                role == "agent"
+                and len(shops) == 1
+                and agent_id is not None
+                and get_agent(session, shops[0], agent_id) is None
+            ):
+                upsert_agent(session, shops[0], agent_id, name=agent_name)
+            try:
+                user = repo.add_user(session, username, password, role, shops, agent_id)
+            except (ValueError, LookupError) as exc:
+                raise AccountError(str(exc)) from None
+            return self._principal(session, user)
+
+    def users(self, shops: Iterable[str]) -> list[Principal]:
+        wanted = set(shops)
+        with session_scope(self.engine) as session:
+            found = [self._principal(session, u) for u in session.scalars(select(User))]
+        return [p for p in found if wanted & set(p.shops) or p.role == "owner"]

@@ -1,0 +1,178 @@
+"""Users, their shop access, API tokens and sign-in attempts.
+
+Roles: ``owner`` (every shop), ``supervisor`` (the shops granted), ``agent`` (one shop, linked to
+a roster entry, sees their own figures). Passwords are stored as argon2id hashes only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jinpai.store.models import USER_ROLES, ApiToken, LoginAttempt, Shop, User
+from jinpai.store.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from jinpai.store.roster import require_agent
+from jinpai.store.shops import ensure_shop
+from jinpai.store.types import utcnow
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    shops: Iterable[str] = (),
+    agent_id: str | None = None,
+) -> User:
+    """Create a user; an ``agent`` user needs exactly one shop and their agent_id in it."""
+    username = username.strip()
+    if not username:
+        raise ValueError("a username cannot be empty")
+    if role not in USER_ROLES:
+        raise ValueError(f"role must be one of {', '.join(USER_ROLES)}: {role!r}")
+    shop_ids = list(dict.fromkeys(shops))
+    agent = None
+    if role == "agent":
+        if len(shop_ids) != 1 or agent_id is None:
+            raise ValueError("an agent user needs exactly one shop and an agent_id")
+        agent = require_agent(session, shop_ids[0], agent_id)
+    elif agent_id is not None:
+        raise ValueError("only agent users are linked to a roster entry")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        agent=agent,
+        shops=[ensure_shop(session, shop_id) for shop_id in shop_ids],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    _require_user(session, username).password_hash = hash_password(password)
+    session.flush()
+
+
+def set_active(session: Session, username: str, active: bool) -> None:
+    _require_user(session, username).active = active
+    session.flush()
+
+
+def set_shops(session: Session, username: str, shops: Iterable[str]) -> None:
+    user = _require_user(session, username)
+    user.shops = [ensure_shop(session, shop_id) for shop_id in dict.fromkeys(shops)]
+    session.flush()
+
+
+def can_access(user: User, shop_id: str) -> bool:
+    return user.active and (user.role == "owner" or any(s.shop_id == shop_id for s in user.shops))
+
+
+def accessible_shops(session: Session, user: User) -> list[str]:
+    if user.role == "owner":
+        return list(session.scalars(select(Shop.shop_id).order_by(Shop.shop_id)))
+    return [shop.shop_id for shop in user.shops]
+
+
+def authenticate(
+    session: Session, username: str, password: str, remote_addr: str | None = None
+) -> User | None:
+    """The active user with this username and password, or None; every attempt is recorded.
+
+    Unknown users cost a hash verification too, so timing does not tell which usernames exist.
+    An old-parameter hash is upgraded on a successful sign-in.
+    """
+    user = get_user(session, username)
+    if user is None:
+        verify_password(dummy_hash(), password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password) and user.active
+    record_login_attempt(session, username, ok, remote_addr)
+    if not ok or user is None:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def record_login_attempt(
+    session: Session, username: str, succeeded: bool, remote_addr: str | None = None
+) -> None:
+    session.add(LoginAttempt(username=username[:64], succeeded=succeeded, remote_addr=remote_addr))
+    session.flush()
+
+
+def failed_logins_since(
+    session: Session, since: datetime, username: str | None = None, remote_addr: str | None = None
+) -> int:
+    """Failed attempts after ``since`` for a username and/or an address (for throttling)."""
+    statement = select(func.count()).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since
+    )
+    if username is not None:
+        statement = statement.where(LoginAttempt.username == username[:64])
+    if remote_addr is not None:
+        statement = statement.where(LoginAttempt.remote_addr == remote_addr)
+    return session.scalar(statement) or 0
+
+
+def issue_api_token(
+    session: Session, username: str, name: str = "", expires_at: datetime | None = None
+) -> str:
+    """A new API token for the user. The clear token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    user = _require_user(session, username)
+    session.add(
+        ApiToken(user=user, name=name, token_hash=_token_hash(token), expires_at=expires_at)
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning a valid (not revoked, not expired) token; marks it used."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if not row.user.active:
+        return None
+    row.last_used_at = now
+    session.flush()
+    return row.user
+
+
+def revoke_api_token(session: Session, token: str) -> bool:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    session.flush()
+    return True
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_user(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise LookupError(f"no user {username!r}")
+    return user

@@ -1,0 +1,484 @@
+"""The web pages: server-rendered Jinja2, small HTMX swaps, ECharts fed from JSON in the page.
+
+Pages call the same code as the API (:mod:`jinpai.api.sheets`, :mod:`jinpai.api.management`,
+the import route's :func:`run_import`) and the same authorisation checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from jinpai.api import management
+from jinpai.api.accounts import AccountError, Principal
+from jinpai.api.params import AgentId, ShopId, check_day, input_errors, period_query
+from jinpai.api.routers.imports import ColumnsMap, TableName, TimeFormat, run_import
+from jinpai.api.security import (
+    LoginRequired,
+    PageUser,
+    State,
+    check_agent,
+    check_manager,
+    check_owner,
+    check_shop,
+    client_address,
+    csrf_token,
+)
+from jinpai.api.sheets import (
+    SHEET_METRICS,
+    SHOP_TREND_METRICS,
+    SORTABLE,
+    TREND_METRICS,
+    agent_month,
+    agent_rows,
+    daily_sheet,
+    ranking,
+)
+from jinpai.canonical.schema import TABLES
+from jinpai.metrics.base import Unit
+from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.web.i18n import language, metric_name, translator
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+log = logging.getLogger("jinpai.web")
+router = APIRouter(include_in_schema=False)
+
+MonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+def fmt(value: Any, metric: str | None = None) -> str:
+    """A figure for the screen (JSON keeps exact values; only the page rounds)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    unit = CATALOGUE[metric].unit if metric in CATALOGUE else None
+    if unit is Unit.RATE:
+        return f"{value * 100:.1f}%"
+    if unit is Unit.YUAN:
+        return f"¥{value:,.2f}"
+    if unit is Unit.SECONDS:
+        return f"{value:,.0f} s"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def render(
+    request: Request, name: str, user: Principal | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = language(request)
+    context.update(
+        request=request,
+        user=user,
+        lang=lang,
+        t=translator(lang),
+        csrf=csrf_token(request),
+        fmt=fmt,
+        mname=lambda m: metric_name(m, lang),
+        q=lambda v: quote(str(v), safe=""),
+        tojson=lambda v: json.dumps(v, ensure_ascii=False).replace("</", "<\\/"),
+    )
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+
+
+def home_for(user: Principal) -> str:
+    if not user.shops:
+        return "/no-shop"
+    shop = quote(user.shops[0], safe="")
+    if user.manages:
+        return f"/shops/{shop}/dashboard"
+    return f"/shops/{shop}/agents/{quote(user.agent_id or '', safe='')}"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path of this site: never an absolute or protocol-relative URL (open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+# --- sign in and out ----------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, next=safe_next(next) or "/")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    state: State,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    address = client_address(request)
+    web = state.web
+    if state.accounts.recent_failures(username, address, web.login_window_s) >= web.login_failures:
+        log.warning("sign-in throttled for %r from %s", username, address)
+        return render(request, "login.html", None, 429, error="login_throttled", next=next)
+    user = state.accounts.authenticate(username, password, address)
+    if user is None:
+        log.info("failed sign-in for %r from %s", username, address)
+        return render(request, "login.html", None, 401, error="login_failed", next=next)
+    lang = request.session.get("lang")
+    request.session.clear()  # a fresh session (and CSRF token) at each sign-in: no fixation
+    request.session.update({"user_id": user.user_id, **({"lang": lang} if lang else {})})
+    log.info("signed in %r from %s", username, address)
+    return RedirectResponse(safe_next(next) or home_for(user), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home(user: PageUser) -> Response:
+    return RedirectResponse(home_for(user), status_code=303)
+
+
+@router.get("/no-shop")
+def no_shop(request: Request, user: PageUser) -> HTMLResponse:
+    return render(request, "error.html", user, 403, message="forbidden")
+
+
+# --- the daily sheet, the ranking, an agent ---------------------------------------------------
+
+
+@router.get("/shops/{shop}/dashboard")
+def dashboard(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    day: Annotated[date | None, Query(alias="date")] = None,
+) -> Response:
+    check_shop(user, shop)
+    if not user.manages:
+        return RedirectResponse(home_for(user), status_code=303)
+    check_day(day)
+    with input_errors():
+        sheet = daily_sheet(state.warehouse, shop, day).to_dict()
+    return render(
+        request,
+        "dashboard.html",
+        user,
+        shop=shop,
+        sheet=sheet,
+        metrics=SHEET_METRICS,
+        trend_metrics=SHOP_TREND_METRICS,
+    )
+
+
+@router.get("/shops/{shop}/agents")
+def agents_page(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    month: MonthQ = None,
+    sort: Annotated[str, Query(max_length=64)] = "sales",
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
+) -> HTMLResponse:
+    check_manager(user, shop)
+    if sort not in SORTABLE:
+        raise HTTPException(400, f"cannot sort by {sort!r}")
+    with input_errors():
+        q = period_query(state.warehouse, shop, month, None, None)
+        report = state.warehouse.report(shop, q.start, q.end)
+        rows = ranking(agent_rows(report, state.warehouse.roster(shop)), sort, order == "desc")
+    columns = list(dict.fromkeys((sort, *SHEET_METRICS)))
+    return render(
+        request,
+        "agents.html",
+        user,
+        shop=shop,
+        rows=rows,
+        columns=columns,
+        sort=sort,
+        order=order,
+        sortable=SORTABLE,
+        month=q.start.strftime("%Y-%m"),
+        report=report,
+    )
+
+
+@router.get("/shops/{shop}/agents/{agent_id}")
+def agent_page(
+    request: Request,
+    shop: ShopId,
+    agent_id: AgentId,
+    user: PageUser,
+    state: State,
+    month: MonthQ = None,
+) -> HTMLResponse:
+    check_agent(user, shop, agent_id)
+    with input_errors():
+        q = period_query(state.warehouse, shop, month, None, None)
+        found = agent_month(state.warehouse, shop, agent_id, q.start, q.end)
+    if found is None:
+        raise HTTPException(404, "not_found")
+    metrics = [m for m, d in CATALOGUE.items() if d.unit is not Unit.OBJECT and not d.shop_only]
+    return render(
+        request,
+        "agent.html",
+        user,
+        shop=shop,
+        agent=found,
+        metrics=metrics,
+        trend_metrics=TREND_METRICS,
+        month=q.start.strftime("%Y-%m"),
+    )
+
+
+@router.get("/shops/{shop}/explain/{metric}")
+def explain_fragment(
+    request: Request,
+    shop: ShopId,
+    metric: Annotated[str, PathParam(min_length=1, max_length=64)],
+    user: PageUser,
+    state: State,
+    agent: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    month: MonthQ = None,
+) -> HTMLResponse:
+    """The rows behind one figure: an HTML fragment that HTMX swaps into the agent page."""
+    if metric not in CATALOGUE:
+        raise HTTPException(404, "not_found")
+    if agent is None:
+        check_manager(user, shop)
+    else:
+        check_agent(user, shop, agent)
+    with input_errors():
+        q = period_query(state.warehouse, shop, month, None, None)
+        data = state.warehouse.explain(shop, metric, q.start, q.end, agent_id=agent, limit=100)
+    return render(request, "explain.html", user, shop=shop, ex=data)
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+@router.get("/shops/{shop}/import")
+def import_page(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    check_manager(user, shop)
+    return render(request, "import.html", user, shop=shop, tables=list(TABLES), result=None)
+
+
+@router.post("/shops/{shop}/import")
+async def import_upload(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    file: Annotated[UploadFile, File()],
+    table: TableName = None,
+    columns_map: ColumnsMap = None,
+    time_format: TimeFormat = None,
+) -> HTMLResponse:
+    check_manager(user, shop)
+    result = await run_import(
+        state, shop, user.username, file, table or None, columns_map, time_format
+    )
+    log.info("import by %r into %s: %s", user.username, shop, result["tables"])
+    return render(request, "import.html", user, shop=shop, tables=list(TABLES), result=result)
+
+
+# --- scorecard, pay, grades -------------------------------------------------------------------
+
+_SHEET_TITLES = {"score": "scorecard", "pay": "pay", "grade": "grades"}
+
+
+def _management_page(
+    request: Request, kind: str, shop: str, user: Principal, state: Any, month: str | None
+) -> HTMLResponse:
+    from jinpai.api.routers.management import month_result
+
+    result = month_result(state, user, kind, shop, month, None)
+    return render(
+        request,
+        "management.html",
+        user,
+        shop=shop,
+        kind=kind,
+        title=_SHEET_TITLES[kind],
+        result=result,
+        sections=management.sections(kind, result),
+        month=result.get("month"),
+    )
+
+
+@router.get("/shops/{shop}/scorecard")
+def scorecard_page(
+    request: Request, shop: ShopId, user: PageUser, state: State, month: MonthQ = None
+) -> HTMLResponse:
+    return _management_page(request, "score", shop, user, state, month)
+
+
+@router.get("/shops/{shop}/pay")
+def pay_page(
+    request: Request, shop: ShopId, user: PageUser, state: State, month: MonthQ = None
+) -> HTMLResponse:
+    return _management_page(request, "pay", shop, user, state, month)
+
+
+@router.get("/shops/{shop}/grades")
+def grades_page(
+    request: Request, shop: ShopId, user: PageUser, state: State, month: MonthQ = None
+) -> HTMLResponse:
+    return _management_page(request, "grade", shop, user, state, month)
+
+
+# --- settings: rule profile, KPI plan weights, users ------------------------------------------
+
+
+def _settings_page(
+    request: Request, shop: str, user: Principal, state: Any, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    from jinpai import services
+    from jinpai.api.sheets import default_month
+
+    month = default_month(state.warehouse, shop)
+    engine = getattr(state.accounts, "engine", None)
+    plans = management.store_plans(engine, shop)
+    from jinpai.management.config import parse_config
+
+    config = parse_config({"plans": plans})
+    role_plans = [config.plan_for(role, month) for role in config.roles()]
+    rules = services.load_rules(None, None).model_dump()
+    rules["service_hours"] = services.load_rules(None, None).service_hours_text()
+    return render(
+        request,
+        "settings.html",
+        user,
+        status,
+        shop=shop,
+        month=month,
+        plans=[p for p in role_plans if p is not None],
+        rules=rules,
+        users=state.accounts.users([shop]),
+        can_edit_plans=engine is not None,
+        **extra,
+    )
+
+
+@router.get("/shops/{shop}/settings")
+def settings_page(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    check_manager(user, shop)
+    return _settings_page(request, shop, user, state)
+
+
+@router.post("/shops/{shop}/settings/plan")
+async def save_plan(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    role: Annotated[str, Form(pattern=r"^[a-z_]{1,32}$")],
+    month: Annotated[str, Form(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+) -> HTMLResponse:
+    """New weights for a role's plan from ``month`` on (each field ``w_<metric>``)."""
+    check_manager(user, shop)
+    form = await request.form()
+    weights: dict[str, float] = {}
+    for key, value in form.items():
+        if key.startswith("w_") and isinstance(value, str) and value.strip():
+            try:
+                weights[key[2:]] = float(value)
+            except ValueError:
+                raise HTTPException(400, f"weight of {key[2:]!r} is not a number") from None
+    engine = getattr(state.accounts, "engine", None)
+    if engine is None:
+        raise HTTPException(400, "plans are kept in the application store")
+    plans = management.store_plans(engine, shop)
+    current = management.plan_for(plans, role, month)
+    if current is None:
+        raise HTTPException(400, f"no KPI plan for role {role!r}")
+    indicators = []
+    for indicator in current.indicators:
+        weight = weights.get(indicator.metric, indicator.weight)
+        if weight > 0:  # a weight of 0 drops the indicator
+            indicators.append({**indicator.model_dump(exclude={"direction"}), "weight": weight})
+    try:
+        management.save_plan(
+            engine,
+            shop,
+            month,
+            {"role": role, "name": current.name, "indicators": indicators},
+            user.username,
+        )
+    except ValueError as exc:
+        message = str(exc).splitlines()[-1] if str(exc) else "bad plan"
+        return _settings_page(request, shop, user, state, 400, error=message)
+    log.info("KPI plan %s of %s changed by %r from %s", role, shop, user.username, month)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+@router.post("/shops/{shop}/settings/users")
+def add_user(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+    role: Annotated[str, Form(pattern="^(owner|supervisor|agent)$")],
+    agent_id: Annotated[str, Form(max_length=128)] = "",
+) -> HTMLResponse:
+    check_owner(user, shop)
+    try:
+        state.accounts.add_user(username, password, role, [shop], agent_id or None)
+    except AccountError as exc:
+        return _settings_page(request, shop, user, state, 400, error=str(exc))
+    log.info("user %r (%s) added to %s by %r", username, role, shop, user.username)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+# --- errors: HTML for pages, JSON for the API ---------------------------------------------------
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/docs", "/openapi")):
+            return await http_exception_handler(request, exc)
+        message = {403: "forbidden", 404: "not_found"}.get(exc.status_code, str(exc.detail))
+        user = None
+        try:
+            from jinpai.api.security import _principal
+
+            user = _principal(request, request.app.state.jinpai)
+        except Exception:  # an error page must render even when the store is down
+            user = None
+        return render(request, "error.html", user, exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return render(request, "error.html", None, 422, message="bad_request")

@@ -1,0 +1,109 @@
+"""End to end through the CLI on a small data folder (tests/surface_data.py's chats and orders,
+with pay columns, a mid-month hire and a reminder on another agent's order)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jinpai.cli import app
+from tests.surface_data import write_shop_folder
+
+runner = CliRunner()
+AS_OF = "2024-03-20T00:00:00"
+AGENTS = """agent_id,name,role,level,base_salary,commission_rate,hired_on
+a1,小美,presale,mid,1800,0.01,2023-01-01
+a2,小丽,presale,junior,1800,0.01,2024-01-01
+a3,小新,aftersale,junior,2000,0.01,2024-03-11
+"""
+# a1 chases a2's unpaid order o1 (paid 03-17 08:00): a successful reminder on another's order
+REMINDERS = """order_id,agent_id,sent_at,channel
+o1,a1,2024-03-17 07:00:00,sms
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = write_shop_folder(tmp_path_factory.mktemp("mgmt"))
+    (path / "agents.csv").write_text(AGENTS, encoding="utf-8")
+    (path / "reminders.csv").write_text(REMINDERS, encoding="utf-8")
+    return path
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--month", "2024-03", "--as-of", AS_OF, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def pay(folder: Path) -> dict:
+    return run_json("pay", "--data", str(folder))
+
+
+def test_score_end_to_end(folder: Path) -> None:
+    result = run_json("score", "--data", str(folder), "--role", "presale")
+    assert result["as_of"].startswith(AS_OF)
+    assert result["roles"] == [
+        {"role": "presale", "plan_valid_from": "2000-01", "dropped": ["quality_check"]}
+    ]
+    kpi = {a["agent_id"]: a["kpi_score"] for a in result["agents"]}
+    # figures of metrics.md's worked examples: a1 sales 0, 2 inquiries unpaid, no aov, response
+    # (80 + 600 + 600 + 60 + 60) / 5 = 280 s, replied 3/3; a2 sales 300, 1 of 1 paid, 120 s, 1/1
+    w = 100 / 90  # quality_check (10) has no ratings: the other 90 scaled to 100
+    a1 = w * (30 * 0 + 25 * 0 + 15 * 0 + 15 * (200 / 280) + 5 * 1)
+    a2 = w * (30 * 1.2 + 25 * 1.2 + 15 * 1 + 15 * 1.2 + 5 * 1)
+    assert kpi == pytest.approx({"a1": a1, "a2": a2})
+
+
+def test_pay_end_to_end(pay: dict) -> None:
+    assert pay["month"] == "2024-03" and pay["as_of"].startswith(AS_OF)
+    rows = {a["agent_id"]: a for a in pay["agents"]}
+    assert set(rows) == {"a1", "a2", "a3"}
+    assert rows["a3"]["base"] == pytest.approx(2000 * 21 / 31)  # hired 03-11: 21 of 31 days
+    # a1: o1 is a2's sales order, so a1's reminder counts; plus o3, the silent order a1 secured
+    assert rows["a1"]["reminder_commission"] == pytest.approx(0.005 * (300 + 120))
+    a2_kpi = 100 / 90 * (30 * 1.2 + 25 * 1.2 + 15 + 15 * 1.2 + 5)
+    assert rows["a2"]["commission"] == pytest.approx(0.01 * 300 * a2_kpi / 100)
+    assert rows["a2"]["award"] == 500
+    assert rows["a3"]["award"] == 0  # aftersale: no case, no round, no rating: no KPI at all
+    assert rows["a3"]["inputs"]["commission"]["kpi_score"] is None
+    assert pay["totals"]["total"] == pytest.approx(sum(r["total"] for r in rows.values()))
+
+
+def test_grade_and_rank_end_to_end(folder: Path) -> None:
+    grade = run_json("grade", "--data", str(folder))
+    assert grade["rule"] == "weakest"
+    assert {a["agent_id"] for a in grade["agents"]} == {"a1", "a2", "a3"}
+    assert grade["bottom"] == []  # two presale agents: no bottom
+    assert grade["promotion_candidates"] == []  # one month of chats only
+    a2 = next(a for a in grade["agents"] if a["agent_id"] == "a2")
+    assert set(a2["dimensions"]) >= {"repeat_customer_share", "new_customer_retention_nd"}
+    rank = run_json("rank", "--data", str(folder), "--metric", "avg_response_s")
+    presale = [(r["agent_id"], r["rank"]) for r in rank["agents"] if r["role"] == "presale"]
+    assert presale == [("a2", 1), ("a1", 2)]  # lower is better
+
+
+def test_xlsx_and_plan_file(folder: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "plans:\n  - role: presale\n    valid_from: 2024-01\n"
+        "    indicators:\n      - {metric: sales, weight: 100}\n"
+        "adjustments:\n  - {month: 2024-03, agent_id: a1, amount: 66.5, reason: 全勤}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "pay.xlsx"
+    args = ["pay", "--data", str(folder), "--plan", str(plan), "--month", "2024-03"]
+    result = runner.invoke(app, [*args, "--as-of", AS_OF, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "as_of" in result.output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out)["薪资"]
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row]
+    assert "底薪" in values and "全勤 66.5" in values
+    bad = runner.invoke(app, ["score", "--month", "2024-3x", "--data", str(folder)])
+    assert bad.exit_code == 2

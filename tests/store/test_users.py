@@ -1,0 +1,113 @@
+"""Users: argon2 password hashes, shop access, API tokens and sign-in attempts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, MetaData, select
+from sqlalchemy.orm import Session
+
+from jinpai.store import roster, users
+from jinpai.store.models import ApiToken
+from jinpai.store.passwords import verify_password
+from jinpai.store.types import utcnow
+
+PASSWORD = "s3cret-金牌-password"
+
+
+def test_password_is_hashed_and_verified(session: Session) -> None:
+    user = users.add_user(session, "boss", PASSWORD, "owner")
+    session.commit()
+    assert user.password_hash != PASSWORD and user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, PASSWORD)
+    assert not verify_password(user.password_hash, PASSWORD + "x")
+    assert not verify_password("not a hash", PASSWORD)
+    assert users.authenticate(session, "boss", PASSWORD) is user
+    assert users.authenticate(session, "boss", "wrong password") is None
+    assert users.authenticate(session, "nobody", PASSWORD) is None
+    assert user.last_login_at is not None
+
+
+def test_clear_password_is_nowhere_in_the_database(
+    session: Session, engine: Engine, migrated_url: str
+) -> None:
+    roster.upsert_agent(session, "s1", "a1")
+    users.add_user(session, "boss", PASSWORD, "owner")
+    users.add_user(session, "wang", PASSWORD, "agent", shops=["s1"], agent_id="a1")
+    users.authenticate(session, "wang", PASSWORD)
+    users.authenticate(session, "wang", "typo " + PASSWORD)
+    session.commit()
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as connection:
+        dump = "\n".join(
+            repr(tuple(row))
+            for table in tables.sorted_tables
+            for row in connection.execute(select(table))
+        )
+    assert "wang" in dump and "$argon2id$" in dump  # the dump did see the users
+    assert PASSWORD not in dump
+    if migrated_url.startswith("sqlite"):
+        session.close()
+        engine.dispose()
+        raw = Path(migrated_url.removeprefix("sqlite:///")).read_bytes()
+        assert PASSWORD.encode() not in raw
+
+
+def test_password_policy(session: Session) -> None:
+    with pytest.raises(ValueError, match="characters"):
+        users.add_user(session, "boss", "short", "owner")
+
+
+def test_roles_and_shop_access(session: Session) -> None:
+    roster.upsert_agent(session, "s1", "a1")
+    owner = users.add_user(session, "boss", PASSWORD, "owner")
+    supervisor = users.add_user(session, "lead", PASSWORD, "supervisor", shops=["s1", "s2"])
+    agent = users.add_user(session, "wang", PASSWORD, "agent", shops=["s1"], agent_id="a1")
+    session.commit()
+    assert users.can_access(owner, "s9")
+    assert users.can_access(supervisor, "s2") and not users.can_access(supervisor, "s9")
+    assert agent.agent is not None and agent.agent.agent_id == "a1"
+    assert users.accessible_shops(session, owner) == ["s1", "s2"]
+    users.set_active(session, "lead", False)
+    session.commit()
+    assert not users.can_access(supervisor, "s1")
+    assert users.authenticate(session, "lead", PASSWORD) is None
+
+    with pytest.raises(ValueError, match="role"):
+        users.add_user(session, "x", PASSWORD, "admin")
+    with pytest.raises(ValueError, match="agent_id"):
+        users.add_user(session, "y", PASSWORD, "agent", shops=["s1"])
+    with pytest.raises(ValueError, match="roster"):
+        users.add_user(session, "z", PASSWORD, "supervisor", agent_id="a1")
+    with pytest.raises(LookupError):
+        users.add_user(session, "w", PASSWORD, "agent", shops=["s1"], agent_id="ghost")
+
+
+def test_api_tokens_are_stored_hashed(session: Session) -> None:
+    users.add_user(session, "boss", PASSWORD, "owner")
+    token = users.issue_api_token(session, "boss", name="export script")
+    expired = users.issue_api_token(session, "boss", expires_at=utcnow() - timedelta(seconds=1))
+    session.commit()
+    assert token not in {row.token_hash for row in session.scalars(select(ApiToken))}
+    user = users.user_for_token(session, token)
+    assert user is not None and user.username == "boss"
+    assert [t.last_used_at is not None for t in user.tokens] == [True, False]
+    assert users.user_for_token(session, expired) is None
+    assert users.user_for_token(session, "made-up") is None
+    assert users.revoke_api_token(session, token)
+    assert users.user_for_token(session, token) is None
+
+
+def test_failed_logins_are_counted(session: Session) -> None:
+    users.add_user(session, "boss", PASSWORD, "owner")
+    since = utcnow() - timedelta(minutes=1)
+    for _ in range(3):
+        users.authenticate(session, "boss", "guess-guess", remote_addr="10.0.0.9")
+    users.authenticate(session, "boss", PASSWORD, remote_addr="10.0.0.1")
+    session.commit()
+    assert users.failed_logins_since(session, since, username="boss") == 3
+    assert users.failed_logins_since(session, since, remote_addr="10.0.0.1") == 0
+    assert users.failed_logins_since(session, utcnow() + timedelta(minutes=1), username="boss") == 0

@@ -1,0 +1,142 @@
+"""`jinpai explain` and `jinpai.engine.explain.explain`: the rows behind a figure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jinpai import services
+from jinpai.cli import app
+from jinpai.engine.explain import Explanation, explain, readable_rows
+from jinpai.engine.report import ReportRequest
+from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.metrics.context import Period
+from jinpai.metrics.rules import rule_settings
+from tests.surface_data import AS_OF, write_shop_folder
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_shop_folder(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture(scope="module")
+def tables(folder: Path) -> Iterator[dict]:
+    with services.open_tables(services.ReportSource(data=folder)) as bound:
+        yield bound.tables
+
+
+def request(start: date = date(2024, 3, 15), end: date = date(2024, 3, 17)) -> ReportRequest:
+    return ReportRequest(
+        period=Period(start, end),
+        rules=rule_settings("taobao"),
+        as_of=datetime.fromisoformat(AS_OF),
+    )
+
+
+def has_value(rows: list[dict], buyer: str, value: object) -> bool:
+    return any(r.get("buyer_id") == buyer and value in r.values() for r in rows)
+
+
+def test_aggregate_rows(tables: dict) -> None:
+    e = explain(tables, request(), "online_days", agent_id="a1", day=date(2024, 3, 15))
+    assert isinstance(e, Explanation)
+    assert (e.kind, e.source, e.value, e.row_count) == ("aggregate", "agent_days", 1, 1)
+    assert e.rows[0]["day"] == date(2024, 3, 15)
+    assert e.description == CATALOGUE["online_days"].description
+    shop = explain(tables, request(), "online_days")
+    assert shop.value == 2 and shop.row_count == 2
+
+
+def test_rounds_show_local_times(tables: dict) -> None:
+    e = explain(tables, request(), "avg_response_s", agent_id="a1", day=date(2024, 3, 15))
+    assert e.settings["round_cap_s"] == 600 and e.settings["service_hours"] == "08:00-23:00"
+    # the worked example's first round begins at 08:59:50 shop-local time (stored as UTC)
+    assert has_value(e.rows, "b1", datetime(2024, 3, 15, 8, 59, 50))
+    assert all(r.get("agent_id") == "a1" for r in e.rows)
+    assert not any(c.endswith(("_us", "_lus")) for c in e.columns)
+
+
+def test_ratio_explains_each_input(tables: dict) -> None:
+    e = explain(tables, request(), "inquiry_conversion", agent_id="a2")
+    assert e.kind == "ratio" and e.value == 1.0
+    assert [i.metric_id for i in e.inputs] == ["ordering_buyers", "inquiries"]
+    for child in e.inputs:
+        assert child.value == 1
+        assert any(r.get("buyer_id") == "b2" for r in child.rows)
+    as_json = json.loads(json.dumps(e.to_dict()))
+    assert as_json["inputs"][1]["rows"][0]["buyer_id"] == "b2"
+
+
+def test_limit_keeps_the_count(tables: dict) -> None:
+    e = explain(tables, request(), "avg_response_s", agent_id="a1", limit=1)
+    assert len(e.rows) == 1 and e.row_count > 1
+
+
+def test_shop_only_metric_refuses_an_agent(tables: dict) -> None:
+    shop_only = [m for m in CATALOGUE.values() if m.shop_only]
+    if not shop_only:
+        pytest.skip("no shop-only metric in the catalogue yet")
+    with pytest.raises(ValueError, match="shop only"):
+        explain(tables, request(), shop_only[0].id, agent_id="a1")
+
+
+def test_readable_rows_converts_time_columns() -> None:
+    tz = "Asia/Shanghai"
+    day = 19797  # 2024-03-15
+    utc_us = 1_710_464_390_000_000  # 2024-03-15 00:59:50 UTC = 08:59:50 in Shanghai
+    rows = [
+        {
+            "buyer_id": "b1",
+            "sent_us": utc_us,
+            "sent_lus": utc_us + 8 * 3600 * 10**6,
+            "sent_day": day,
+            "wait_us": 80_000_000,
+            "paid_lus": utc_us + 8 * 3600 * 10**6,
+        }
+    ]
+    columns, shown = readable_rows(rows, tz)
+    assert columns == ["buyer_id", "sent_at", "sent_day", "wait_s", "paid_at"]
+    assert shown[0]["sent_at"] == datetime(2024, 3, 15, 8, 59, 50)
+    assert shown[0]["paid_at"] == datetime(2024, 3, 15, 8, 59, 50)
+    assert shown[0]["sent_day"] == date(2024, 3, 15)
+    assert shown[0]["wait_s"] == 80.0
+
+
+def test_cli_explain_json(folder: Path) -> None:
+    args = ["explain", "online_days", "--agent", "a1", "--date", "2024-03-15"]
+    result = runner.invoke(app, [*args, "--data", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["value"] == 1 and data["rows"] == [
+        {"shop_id": "default", "agent_id": "a1", "day": "2024-03-15"}
+    ]
+    assert data["period"] == {"from": "2024-03-15", "to": "2024-03-15"}
+
+
+def test_cli_explain_table(folder: Path) -> None:
+    args = ["explain", "inquiry_conversion", "--agent", "a2", "--date", "2024-03-15"]
+    result = runner.invoke(app, [*args, "--to", "2024-03-17", "--data", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "询单转化率" in result.stdout and "b2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["explain", "no_such_metric", "--date", "2024-03-15"], "unknown metric"),
+        (["explain", "online_days"], "give the day"),
+        (["explain", "online_days", "--date", "15/03/2024"], "bad --from"),
+    ],
+)
+def test_cli_explain_errors(folder: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, [*args, "--data", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

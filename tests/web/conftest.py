@@ -1,0 +1,97 @@
+"""A small warehouse (two shops, through the real importer) and a SQLite store with one user of
+each kind, shared by the web tests; each test gets its own client (its own cookies)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from jinpai import services
+from jinpai.api.app import create_app
+from jinpai.api.config import WebSettings
+from jinpai.settings import Settings
+from tests.surface_data import write_shop_folder
+
+PASSWORDS = {
+    "owner": "owner-pass-123",
+    "sup": "super-pass-123",
+    "sup2": "other-pass-123",
+    "a1": "agent-pass-a1",
+    "a2": "agent-pass-a2",
+}
+MONTH = "2024-03"
+
+
+@dataclass
+class Site:
+    app: FastAPI
+    settings: Settings
+    web: WebSettings
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    root = tmp_path_factory.mktemp("web")
+    folder = write_shop_folder(root / "shop")
+    warehouse = root / "warehouse.duckdb"
+    for shop in ("s1", "s2"):
+        services.import_path(folder, db=warehouse, shop=shop)
+    settings = Settings(
+        home=root / "home", warehouse=warehouse, database_url=f"sqlite:///{root / 'store.sqlite'}"
+    )
+    web = WebSettings(secret_key="test-secret", max_upload_mb=1, login_failures=5)
+    app = create_app(settings, web=web)
+    accounts = app.state.jinpai.accounts
+    accounts.add_user("owner", PASSWORDS["owner"], "owner", ["s1"])
+    accounts.add_user("sup", PASSWORDS["sup"], "supervisor", ["s1"])
+    accounts.add_user("sup2", PASSWORDS["sup2"], "supervisor", ["s2"])
+    accounts.add_user("a1", PASSWORDS["a1"], "agent", ["s1"], "a1")
+    accounts.add_user("a2", PASSWORDS["a2"], "agent", ["s1"], "a2")
+    return Site(app, settings, web, root)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str | None = None) -> TestClient:
+    token = csrf_of(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password or PASSWORDS[username],
+            "csrf_token": token,
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+def page_csrf(client: TestClient, path: str = "/login") -> str:
+    return csrf_of(client.get(path).text)
+
+
+@pytest.fixture
+def anon(site: Site) -> TestClient:
+    return TestClient(site.app, base_url="http://testserver")
+
+
+@pytest.fixture
+def sup(site: Site) -> TestClient:
+    return login(TestClient(site.app), "sup")
+
+
+@pytest.fixture
+def agent1(site: Site) -> TestClient:
+    return login(TestClient(site.app), "a1")

@@ -1,0 +1,56 @@
+"""Property tests of the API against its own OpenAPI spec (schemathesis): no 500s, responses
+that match the documented models, for an authenticated supervisor. Bounded: a few examples per
+read operation, no shrinking, so the whole run stays within seconds."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.web.conftest import PASSWORDS
+
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    response_schema_conformance,
+    content_type_conformance,
+    status_code_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def bearer(site) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    accounts = site.app.state.jinpai.accounts
+    user = accounts.authenticate("sup", PASSWORDS["sup"], "schemathesis")
+    return {"Authorization": f"Bearer {accounts.issue_token(user.user_id, 'schemathesis')}"}
+
+
+def test_api_conforms_to_its_spec(site, bearer) -> None:  # type: ignore[no-untyped-def]
+    # reads only: imports and token/user creation have their own tests with real files.
+    # (schemathesis' pytest plugin does not load on pytest 9, so operations are driven here)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app).include(method="GET")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 12
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=5,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,  # the same bounded examples on every run (CI)
+        )
+        def check(case) -> None:  # type: ignore[no-untyped-def]
+            # random shop ids only meet a 403: aim at the shop with data to reach the figures
+            if case.path_parameters and "shop" in case.path_parameters:
+                case.path_parameters["shop"] = "s1"
+            case.call_and_validate(headers=bearer, checks=CHECKS)
+
+        check()
