@@ -163,3 +163,28 @@ def test_missing_folder_and_warehouse(tmp_path: Path) -> None:
         assert code == 2, output
         assert output.startswith("error:"), output
         assert "Traceback" not in output
+
+
+SPARK_METRICS = ("avg_response_s", "answer_ratio", "inquiries", "paying_buyers", "sales")
+
+
+@pytest.mark.spark
+def test_spark_engine_reports_the_same_figures(folder: Path, full: dict) -> None:
+    spark = report_json(
+        report_args(folder, "--engine", "spark", "--metrics", ",".join(SPARK_METRICS))
+    )
+    assert spark["as_of"] == full["as_of"]
+    def same(a: float | None, b: float | None) -> bool:
+        return a == b if a is None or b is None else a == pytest.approx(b, rel=1e-9)
+
+    assert set(by_agent(spark)) == set(by_agent(full))
+    for metric in SPARK_METRICS:
+        assert same(spark["shop"][metric], full["shop"][metric]), metric
+        for agent, row in by_agent(spark).items():
+            assert same(row[metric], by_agent(full)[agent][metric]), (agent, metric)
+
+
+def test_unknown_engine_is_a_clear_error(folder: Path) -> None:
+    code, _, output = run(report_args(folder, "--engine", "presto"))
+    assert code == 2
+    assert "unknown engine" in output

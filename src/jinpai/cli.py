@@ -30,6 +30,12 @@ from jinpai.api.cli import serve as _serve  # noqa: E402
 app.add_typer(user_app, name="user")
 app.command("serve")(_serve)
 
+# versions kept in the application store: `jinpai plan set|show`, `jinpai adjust add`
+from jinpai.store.setup_cli import adjust_app, plan_app  # noqa: E402
+
+app.add_typer(plan_app, name="plan")
+app.add_typer(adjust_app, name="adjust")
+
 
 @app.callback()
 def main() -> None:
@@ -108,6 +114,10 @@ def report(
         Path | None,
         typer.Option("--out", help="write to this file (xlsx default: jinpai-report-FROM-TO.xlsx)"),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="duckdb (embedded, default) or spark (PySpark over Parquet)"),
+    ] = "duckdb",
 ) -> None:
     """Every metric for a period: the shop, each agent, each day (JSON values exact, never rounded)."""
     from jinpai import services
@@ -129,7 +139,9 @@ def report(
         by_agent_day=by == "agent-day",
     )
     try:
-        result = services.build_report(services.ReportSource(data=data, db=db), options)
+        result = services.build_report(
+            services.ReportSource(data=data, db=db, engine=engine), options
+        )
     except services.ReportInputError as exc:
         raise _fail(str(exc)) from None
     if fmt == "json":
@@ -431,7 +443,18 @@ _SettingsOpt = Annotated[
 ]
 _ShopOpt = Annotated[str | None, typer.Option("--shop", help="one shop of several")]
 _SettleOpt = Annotated[
-    int, typer.Option("--settle-days", help="days after the month before figures are final")
+    int | None,
+    typer.Option(
+        "--settle-days",
+        help="days after the month before figures are final (default: the store's, else 4)",
+    ),
+]
+_StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store-url",
+        help="application store with the plans, terms and settings in force (default: settings)",
+    ),
 ]
 _MgmtFormat = Annotated[str, typer.Option("--format", help="json, table or xlsx")]
 _OutOpt = Annotated[Path | None, typer.Option("--out", help="write to this file")]
@@ -463,10 +486,17 @@ def _management_command(kind: str, fmt: str, out: Path | None, call) -> None:  #
             _screen().print(table)
 
 
-def _mgmt_options(**kwargs) -> object:  # type: ignore[no-untyped-def]
+def _mgmt_options(  # type: ignore[no-untyped-def]
+    db: Path | None, store_url: str | None, **kwargs
+) -> object:
+    """With a warehouse (--db) and no --plan file, the store's versions are in force."""
     from jinpai import services
+    from jinpai.settings import get_settings
 
-    return services.ManagementOptions(**kwargs)
+    store = None
+    if kwargs.get("plan_file") is None and (db is not None or store_url is not None):
+        store = store_url or get_settings().database
+    return services.ManagementOptions(store=store, **kwargs)
 
 
 @app.command()
@@ -480,12 +510,14 @@ def score(
     as_of: _AsOfOpt = None,
     settings_file: _SettingsOpt = None,
     shop: _ShopOpt = None,
-    settle_days: _SettleOpt = 4,
+    settle_days: _SettleOpt = None,
+    store_url: _StoreOpt = None,
     fmt: _MgmtFormat = "json",
     out: _OutOpt = None,
 ) -> None:
     """KPI scorecards (绩效考核表) of a month: each indicator's value, reference, score, points."""
     options = _mgmt_options(
+        db, store_url,
         month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
         shop=shop, plan_file=plan, settle_days=settle_days,
     )  # fmt: skip
@@ -505,13 +537,15 @@ def pay(
     as_of: _AsOfOpt = None,
     settings_file: _SettingsOpt = None,
     shop: _ShopOpt = None,
-    settle_days: _SettleOpt = 4,
+    settle_days: _SettleOpt = None,
+    store_url: _StoreOpt = None,
     fmt: _MgmtFormat = "json",
     out: _OutOpt = None,
 ) -> None:
     """Pay sheet (薪资) of a month: base, commission, reminder commission, deduction, award,
     allowances and adjustments, each with its inputs."""
     options = _mgmt_options(
+        db, store_url,
         month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
         shop=shop, plan_file=plan, settle_days=settle_days,
     )  # fmt: skip
@@ -531,12 +565,14 @@ def grade(
     as_of: _AsOfOpt = None,
     settings_file: _SettingsOpt = None,
     shop: _ShopOpt = None,
-    settle_days: _SettleOpt = 4,
+    settle_days: _SettleOpt = None,
+    store_url: _StoreOpt = None,
     fmt: _MgmtFormat = "json",
     out: _OutOpt = None,
 ) -> None:
     """Grades (客服等级, seed 004), last month's grade and changes, promotion candidates, bottom."""
     options = _mgmt_options(
+        db, store_url,
         month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
         shop=shop, plan_file=plan, settle_days=settle_days,
     )  # fmt: skip
@@ -559,12 +595,14 @@ def rank(
     as_of: _AsOfOpt = None,
     settings_file: _SettingsOpt = None,
     shop: _ShopOpt = None,
-    settle_days: _SettleOpt = 4,
+    settle_days: _SettleOpt = None,
+    store_url: _StoreOpt = None,
     fmt: _MgmtFormat = "json",
     out: _OutOpt = None,
 ) -> None:
     """Dense ranks per role on a metric (direction-aware) or the KPI score."""
     options = _mgmt_options(
+        db, store_url,
         month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
         shop=shop, plan_file=plan, settle_days=settle_days,
     )  # fmt: skip

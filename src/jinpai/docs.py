@@ -1,6 +1,7 @@
-"""Generated documentation: ``docs/metrics.md`` from the catalogue, ``docs/cli.md`` from the CLI.
+"""Generated documentation: ``docs/metrics.md`` from the catalogue, ``docs/cli.md`` from the CLI,
+``docs/data.md`` from the canonical table contract.
 
-``python -m jinpai.docs [--check]`` (or ``jinpai docs``) rewrites both; ``tests/test_docs.py``
+``python -m jinpai.docs [--check]`` (or ``jinpai docs``) rewrites them; ``tests/test_docs.py``
 fails when a checked-in file differs, so the documents never drift from the code.
 """
 
@@ -219,7 +220,48 @@ def _default(value: Any) -> str:
     return f"`{value}`"
 
 
-RENDERERS = {"metrics": render_metrics_md, "cli": render_cli_md}
+def render_data_md() -> str:
+    """The canonical tables, from the contract in ``jinpai.canonical.schema``."""
+    from jinpai.canonical.schema import MESSAGE_CONTENT_KEY, TABLES
+
+    lines = [
+        "# Canonical data",
+        "",
+        GENERATED,
+        "",
+        "A data folder holds one file per table, named after it (`messages.csv`, `orders.parquet`,",
+        "`agents.xlsx`, ...): CSV (UTF-8, UTF-8 with BOM or GBK/GB18030), Parquet or Excel. Column",
+        "order is free; every table may carry `shop_id` (default `default`). Times without a UTC",
+        "offset are shop-local. Importing other exports: [importing.md](importing.md).",
+    ]
+    for table in TABLES.values():
+        required = "required" if table.required_table else "optional"
+        lines += [
+            "",
+            f"## `{table.name}` {table.zh} ({required})",
+            "",
+            f"Key within a shop: {', '.join(f'`{k}`' for k in table.key)}"
+            + (
+                f"; without it {', '.join(f'`{k}`' for k in MESSAGE_CONTENT_KEY)} plus the "
+                "occurrence among identical rows of one file."
+                if table.name == "messages"
+                else "."
+            ),
+            "",
+            "| column | 名称 | type | required | default | accepted values |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in table.columns:
+            accepted = ", ".join(sorted(set(c.choices.values()))) if c.choices else ""
+            default = "" if c.default is None else f"`{c.default}`"
+            lines.append(
+                f"| `{c.name}` | {c.zh} | {c.kind.value} | {'yes' if c.required else ''} | "
+                f"{default} | {_cell(accepted)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"metrics": render_metrics_md, "cli": render_cli_md, "data": render_data_md}
 
 
 def write(folder: Path, names: Iterable[str] = RENDERERS, check: bool = False) -> list[Path]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ class ReportSource:
 
     data: Path | None = None
     db: Path | None = None
+    engine: str = "duckdb"  # or "spark": the same figures on PySpark (reads Parquet)
 
 
 @dataclass
@@ -60,8 +61,11 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
 
     Without a folder or a database the installation's warehouse (settings) is used.
     """
-    from jinpai.engine.duckdb_backend import bind_duckdb
+    from jinpai.engine import ENGINES
+    from jinpai.engine import open_tables as bind_on_engine
 
+    if source.engine not in ENGINES:
+        raise ReportInputError(f"unknown engine {source.engine!r} (engines: {', '.join(ENGINES)})")
     default_tz = timezone or get_settings().timezone
     if source.data is not None and source.db is not None:
         raise ReportInputError("give either --data FOLDER or --db PATH, not both")
@@ -81,7 +85,9 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
         schema = "wh"
     try:
         timezones = _shop_timezones(con, schema)
-        tables = bind_duckdb(con, timezones, default_tz, schema=schema)
+        tables = bind_on_engine(
+            source.engine, con=con, schema=schema, timezones=timezones, default_timezone=default_tz
+        )
         yield BoundTables(tables, timezones, default_tz, con)
     finally:
         con.close()
@@ -175,13 +181,25 @@ def parse_metrics(text: str | Sequence[str] | None) -> list[str] | None:
     return ids
 
 
-def load_rules(profile: str | None, settings_file: Path | None) -> RuleSettings:
-    """The rule settings: a profile, a settings file (YAML) with overrides, or both."""
-    from jinpai.metrics.rules import load_rule_settings
+def load_rules(
+    profile: str | None,
+    settings_file: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> RuleSettings:
+    """The rule settings: a profile, a settings file (YAML) with overrides, or both.
+
+    ``overrides`` are a shop's stored settings; they only apply when neither a profile nor a
+    settings file is given (what the user types always wins over what the shop keeps).
+    """
+    from jinpai.metrics.rules import load_rule_settings, rule_settings
 
     if settings_file is not None and not Path(settings_file).is_file():
         raise ReportInputError(f"no settings file at {settings_file}")
     try:
+        if overrides is not None and profile is None and settings_file is None:
+            data = dict(overrides)
+            chosen = data.pop("profile", None) or get_settings().profile
+            return rule_settings(chosen, **data)
         return load_rule_settings(
             Path(settings_file) if settings_file else None,
             profile or (None if settings_file else get_settings().profile),
@@ -208,6 +226,8 @@ class ReportOptions:
     shop: str | None = None
     metrics: str | Sequence[str] | None = None
     by_agent_day: bool = False
+    # a shop's stored profile and settings (profile key included); --profile/--settings win
+    rule_overrides: Mapping[str, Any] | None = None
 
 
 def report_request(options: ReportOptions, timezone: str) -> ReportRequest:
@@ -217,7 +237,7 @@ def report_request(options: ReportOptions, timezone: str) -> ReportRequest:
     first, last = parse_period(options.start, options.end, options.month)
     return ReportRequest(
         period=Period(first, last),
-        rules=load_rules(options.profile, options.settings_file),
+        rules=load_rules(options.profile, options.settings_file, options.rule_overrides),
         as_of=parse_as_of(options.as_of),
         shop=options.shop,
         metrics=parse_metrics(options.metrics),
@@ -525,21 +545,72 @@ class ManagementOptions:
     settings_file: Path | None = None
     shop: str | None = None
     plan_file: Path | None = None
-    settle_days: int = 4
+    settle_days: int | None = None  # None: the store's pay settings, else 4
+    # The application store (an Engine or URL) whose plans, terms, grading rules, adjustments
+    # and shop settings apply; None: the plan file or the shipped defaults only.
+    store: Any = None
+
+
+DEFAULT_SETTLE_DAYS = 4
+
+
+def shop_setup(store: Any, shop_id: str, month: str) -> Any:
+    """The store's setup of a shop for a month (jinpai.store.setup.ShopSetup), or None without
+    a store; a broken plan in the store is bad input, not a crash."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from jinpai.store.db import display_url
+    from jinpai.store.setup import open_store
+    from jinpai.store.setup import shop_setup as read_setup
+
+    try:
+        engine = open_store(store)
+    except SQLAlchemyError as exc:  # a team server that is down: one line, not a traceback
+        where = store if not isinstance(store, str | None) else display_url(store)
+        raise ReportInputError(f"cannot read the store {where}: {exc.__class__.__name__}") from None
+    if engine is None:
+        return None
+    try:
+        return read_setup(engine, shop_id, month)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ReportInputError(
+            f"bad configuration of shop {shop_id!r} in the store: {exc}"
+        ) from None
+    finally:
+        if engine is not store:
+            engine.dispose()
 
 
 class _Months:
     """Month figures of one shop, computed on demand and cached (a month is a full engine run)."""
 
-    def __init__(self, bound: BoundTables, options: ManagementOptions, shop: str | None) -> None:
+    def __init__(
+        self,
+        bound: BoundTables,
+        options: ManagementOptions,
+        shop: str | None,
+        shop_id: str | None = None,
+    ) -> None:
         from jinpai.management.config import load_config
 
         self.bound, self.options, self.shop = bound, options, shop
-        self.rules = load_rules(options.profile, options.settings_file)
+        setup = None
+        if options.plan_file is None and options.store is not None:
+            setup = shop_setup(options.store, shop_id or shop or "default", options.month)
+        self.setup = setup
+        stored_rules = None
+        if setup is not None and setup.profile is not None:
+            stored_rules = {**setup.rules, "profile": setup.profile}
+        self.rules = load_rules(options.profile, options.settings_file, stored_rules)
         try:
-            self.config = load_config(options.plan_file)
+            self.config = setup.config if setup is not None else load_config(options.plan_file)
         except (OSError, ValueError) as exc:
             raise ReportInputError(f"bad plan file {options.plan_file}: {exc}") from None
+        self.settle_days = next(
+            d
+            for d in (options.settle_days, setup and setup.settle_days, DEFAULT_SETTLE_DAYS)
+            if d is not None
+        )
         self.timezone = bound.timezone_of(shop)
         self._cache: dict[tuple[str, frozenset[str]], Any] = {}
         self._first: date | None = None
@@ -568,11 +639,23 @@ class _Months:
                 sorted(metrics),
                 shop=self.shop,
                 as_of=as_of,
-                settle_days=self.options.settle_days,
+                settle_days=self.settle_days,
                 timezone=self.timezone,
                 sales_targets=self.config.terms_for(month).sales_targets(),
             )
+            if self.setup is not None:
+                _apply_roster(self._cache[key], self._roster(month))
         return self._cache[key]
+
+    def _roster(self, month: str) -> Mapping[str, Any]:
+        """The store's roster terms in force in ``month`` (earlier months: their own)."""
+        from jinpai.store.setup import roster_of
+
+        if self.setup is None:
+            return {}
+        if month == self.options.month:
+            return self.setup.roster
+        return roster_of(self.options.store, self.setup.shop_id, month)
 
     def has_data(self, month: str) -> bool:
         """Whether the chats reach back into ``month`` (older months are not scored: zeros
@@ -582,6 +665,18 @@ class _Months:
         if self._first is None:
             self._first = _first_day(self.bound, self.shop, self.timezone) or date.max
         return month_bounds(month)[1] >= self._first
+
+
+def _apply_roster(figures: Any, roster: Mapping[str, Any]) -> None:
+    """The store's roster terms in force win over the warehouse ``agents`` table's columns."""
+    for agent in figures.agents:
+        terms = roster.get(agent.agent_id)
+        if terms is None:
+            continue
+        for name in ("role", "level", "base_salary", "commission_rate", "hired_on", "left_on"):
+            value = getattr(terms, name)
+            if value is not None:
+                setattr(agent, name, value)
 
 
 def _first_day(bound: BoundTables, shop: str | None, timezone: str) -> date | None:
@@ -612,7 +707,7 @@ def _management(source: ReportSource, options: ManagementOptions, run: Any) -> d
         shops = [options.shop] if options.shop else _shop_ids(bound)
         # one shop's data is reported whole (shop None), as `jinpai report` does
         scoped = len(shops) > 1 or options.shop is not None
-        results = [run(_Months(bound, options, shop if scoped else None)) for shop in shops]
+        results = [run(_Months(bound, options, shop if scoped else None, shop)) for shop in shops]
     if len(results) == 1:
         return results[0]
     shops_as_of = [{"shop_id": r["shop_id"], "as_of": r["as_of"]} for r in results]

@@ -146,3 +146,33 @@ def test_pay_sheet_downloads_as_excel(page, tmp_path: Path) -> None:  # type: ig
     info.value.save_as(str(target))
     assert target.suffix == ".xlsx" and target.read_bytes()[:2] == b"PK"
     shot(page, "pay")
+
+
+def test_round_cap_setting_changes_the_ranking(browser, server) -> None:  # type: ignore[no-untyped-def]
+    # shop s2 (sup2): the other browser steps work on s1's figures
+    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "sup2")
+    page.fill("input[name=password]", PASSWORDS["sup2"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/shops/s2/dashboard")
+    ranking = f"/shops/s2/agents?month={MONTH}&sort=avg_response_s"
+    page.goto(ranking)
+    before = page.inner_text("#ranking")
+    page.goto("/shops/s2/settings")
+    form = page.locator("#rules-form")
+    form.locator("input[name=round_cap_s]").fill("60")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("p.ok")
+    assert page.inner_text("td[data-rule=round_cap_s]") == "60.0"
+    shot(page, "settings-rules")
+    page.goto(ranking)
+    assert page.inner_text("#ranking") != before  # the 900 s round now counts 60 s
+    page.goto("/shops/s2/settings")  # back to the profile's cap for whatever runs next
+    page.locator("#rules-form input[name=round_cap_s]").fill("")
+    page.locator("#rules-form button[type=submit]").click()
+    page.wait_for_selector("p.ok")
+    assert page.inner_text("td[data-rule=round_cap_s]") in ("600", "600.0")
+    context.close()

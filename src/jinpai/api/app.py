@@ -16,6 +16,7 @@ from jinpai.api.config import WebSettings, resolve, secret_key
 from jinpai.api.data import Warehouse
 from jinpai.api.routers import accounts as accounts_routes
 from jinpai.api.routers import figures, imports, management
+from jinpai.api.routers import settings as settings_routes
 from jinpai.api.security import AppState, csrf_protect
 from jinpai.settings import Settings
 
@@ -57,6 +58,12 @@ def create_app(
         dependencies=[Depends(csrf_protect)],
     )
     app.state.jinpai = state
+    engine = getattr(state.accounts, "engine", None)
+    if engine is not None:
+        from jinpai.api.shop_settings import shop_rules
+
+        # reports use the shop's saved profile and windows (the settings page edits them)
+        warehouse.shop_rules = lambda shop: shop_rules(engine, shop)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings, web),
@@ -65,7 +72,13 @@ def create_app(
         same_site="lax",
         https_only=web.https_only,
     )
-    for router in (figures.router, accounts_routes.router, imports.router, management.router):
+    for router in (
+        figures.router,
+        accounts_routes.router,
+        imports.router,
+        management.router,
+        settings_routes.router,
+    ):
         app.include_router(router)
     from jinpai.web import pages
 

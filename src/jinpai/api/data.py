@@ -86,6 +86,27 @@ class Warehouse:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._import_id, self._import_id_at = 0, -IMPORT_ID_TTL_S
+        # shop -> its stored rule profile and windows (None: nothing stored); set by the app
+        self.shop_rules: Callable[[str], dict[str, Any] | None] | None = None
+        self._rules: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    def rules_of(self, shop: str, profile: str | None) -> dict[str, Any] | None:
+        """The shop's stored rules, unless the caller names a profile (that wins).
+
+        Re-read at most once a second, like the import id: a store query per request would
+        cost the dashboard's throughput; a save through this app calls :meth:`forget_rules`.
+        """
+        if profile is not None or self.shop_rules is None:
+            return None
+        now = time.monotonic()
+        found = self._rules.get(shop)
+        if found is None or now - found[0] >= IMPORT_ID_TTL_S:
+            found = (now, self.shop_rules(shop))
+            self._rules[shop] = found
+        return found[1]
+
+    def forget_rules(self, shop: str) -> None:
+        self._rules.pop(shop, None)
 
     # --- small read-only queries (always parameterised) -------------------------------------
 
@@ -212,12 +233,15 @@ class Warehouse:
         metrics: Sequence[str] | None = None,
         by_agent_day: bool = False,
     ) -> dict[str, Any]:
+        rules = self.rules_of(shop, profile)
         key = (
             "report",
             shop,
             start,
             end,
             profile,
+            # the shop's saved windows: a change in the settings is a new report
+            tuple(sorted((k, repr(v)) for k, v in rules.items())) if rules else None,
             as_of,
             tuple(metrics) if metrics else None,
             by_agent_day,
@@ -230,6 +254,7 @@ class Warehouse:
             shop=shop,
             metrics=list(metrics) if metrics else None,
             by_agent_day=by_agent_day,
+            rule_overrides=rules,
         )
 
         def compute() -> dict[str, Any]:
@@ -272,7 +297,12 @@ class Warehouse:
         limit: int = 200,
     ) -> dict[str, Any]:
         options = services.ReportOptions(
-            start=start.isoformat(), end=end.isoformat(), profile=profile, as_of=as_of, shop=shop
+            start=start.isoformat(),
+            end=end.isoformat(),
+            profile=profile,
+            as_of=as_of,
+            shop=shop,
+            rule_overrides=self.rules_of(shop, profile),
         )
         with self.lock.read():
             result = services.explain_metric(

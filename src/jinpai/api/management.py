@@ -1,19 +1,14 @@
 """Scorecards, pay and grades for the app: the management use cases of :mod:`jinpai.services`
-with the shop's KPI plans as edited in the app (kept in the store, versioned by month).
-
-The services read plans from a YAML file (``--plan``), so the store's plan versions are written
-to a small per-call file in that format: one code path for the CLI and the app.
+with the shop's setup as edited in the app (KPI plans, grading rules, pay settings and terms,
+adjustments, rule profile: all kept in the store, versioned by month), exactly as
+``jinpai score|pay|grade --db`` computes them from the same store.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from jinpai import services
 from jinpai.api.data import Warehouse
@@ -62,22 +57,16 @@ def plan_for(plans: list[dict[str, Any]], role: str, month: str) -> Any:
 def run(
     warehouse: Warehouse, engine: Any, kind: str, shop: str, month: str, role: str | None = None
 ) -> dict[str, Any]:
-    """The month's scorecards, pay sheet or grades of the shop, cached per import and plans."""
-    plans = store_plans(engine, shop)
-    digest = hashlib.sha256(json.dumps(plans, sort_keys=True, default=str).encode()).hexdigest()
+    """The month's scorecards, pay sheet or grades of the shop, cached per import and setup."""
+    # the store's whole setup is part of the key: any saved version gives a fresh result
+    setup = services.shop_setup(engine, shop, month) if engine is not None else None
+    digest = setup.digest() if setup is not None else None
 
     def compute() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix="jinpai-plan-") as folder:
-            plan_file = None
-            if plans:
-                plan_file = Path(folder) / "plans.yaml"
-                plan_file.write_text(yaml.safe_dump({"plans": plans}, allow_unicode=True))
-            options = services.ManagementOptions(
-                month=month, role=role, shop=shop, plan_file=plan_file
-            )
-            call = getattr(services, _CALLS[kind])
-            with warehouse.lock.read():
-                return call(services.ReportSource(db=warehouse.path), options)
+        options = services.ManagementOptions(month=month, role=role, shop=shop, store=engine)
+        call = getattr(services, _CALLS[kind])
+        with warehouse.lock.read():
+            return call(services.ReportSource(db=warehouse.path), options)
 
     return warehouse.cached((kind, shop, month, role, digest), compute)
 

@@ -66,6 +66,10 @@ def grading_rules_in_force(session: Session, shop_id: str, month: Month) -> dict
     return _in_force(session, GradingRules, shop_id, month)
 
 
+def grading_rules_history(session: Session, shop_id: str) -> list[tuple[date, dict[str, Any]]]:
+    return _history(session, GradingRules, shop_id)
+
+
 def save_pay_settings(
     session: Session,
     shop_id: str,
@@ -90,6 +94,10 @@ def save_pay_settings(
 
 def pay_settings_in_force(session: Session, shop_id: str, month: Month) -> dict[str, Any] | None:
     return _in_force(session, PaySettings, shop_id, month)
+
+
+def pay_settings_history(session: Session, shop_id: str) -> list[tuple[date, dict[str, Any]]]:
+    return _history(session, PaySettings, shop_id)
 
 
 # --- shared ------------------------------------------------------------------------------------

@@ -345,7 +345,7 @@ def grades_page(
     return _management_page(request, "grade", shop, user, state, month)
 
 
-# --- settings: rule profile, KPI plan weights, users ------------------------------------------
+# --- settings: KPI plan weights, users (the other forms: settings_pages) ----------------------
 
 
 def _settings_page(
@@ -361,8 +361,12 @@ def _settings_page(
 
     config = parse_config({"plans": plans})
     role_plans = [config.plan_for(role, month) for role in config.roles()]
-    rules = services.load_rules(None, None).model_dump()
-    rules["service_hours"] = services.load_rules(None, None).service_hours_text()
+    from jinpai.web.settings_pages import settings_context
+
+    stored = state.warehouse.rules_of(shop, None)
+    effective = services.load_rules(None, None, stored)
+    rules = effective.model_dump()
+    rules["service_hours"] = effective.service_hours_text()
     return render(
         request,
         "settings.html",
@@ -374,6 +378,7 @@ def _settings_page(
         rules=rules,
         users=state.accounts.users([shop]),
         can_edit_plans=engine is not None,
+        **settings_context(state, shop, month),
         **extra,
     )
 
@@ -454,7 +459,10 @@ def add_user(
 
 
 def install(app: FastAPI) -> None:
+    from jinpai.web import settings_pages
+
     app.include_router(router)
+    app.include_router(settings_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -1,0 +1,391 @@
+"""A shop's editable settings (rule profile and windows, grading, pay settings, agents' pay terms):
+the request models of the API and the forms, and their reads and writes in the store.
+
+Everything is validated by the management and metric models before it is stored, so a bad value
+is a :class:`SettingsError` (a 422 with one clear line), never a half-saved version. Versions
+from a month leave earlier months as they were (the store's ``valid_from``).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from jinpai.management.grading import GradingRules, Rule
+from jinpai.management.pay import PayTerms
+from jinpai.management.versions import normalise_month
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Profile = Literal["taobao", "pdd", "jd", "raw"]
+# the windows the settings page shows and edits (the API takes any RuleSettings field)
+RULE_FIELDS = (
+    "service_hours",
+    "round_cap_s",
+    "order_window_days",
+    "after_sales_days",
+    "reminder_success_hours",
+    "fast_response_s",
+    "reply_within_s",
+    "case_sla_hours",
+    "repurchase_days",
+    "retention_days",
+)
+
+
+class SettingsError(ValueError):
+    """A value the rules refuse: the surface answers 422 with this message."""
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+# --- request and response models (OpenAPI) ----------------------------------------------------
+
+
+class RulesIn(BaseModel):
+    """A rule profile and the windows that differ from it; a field left out keeps the profile's
+    value. ``round_cap_s`` and ``reply_within_s`` take ``null`` for no cap / no threshold."""
+
+    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    profile: Profile = "taobao"
+    service_hours: str | None = Field(
+        None, examples=["08:00-23:00"], pattern=r"^\d{1,2}(:\d{2})?-\d{1,2}(:\d{2})?$"
+    )
+    round_cap_s: float | None = Field(None, gt=0, le=86_400)
+    order_window_days: int | None = Field(None, ge=1, le=60)
+    after_sales_days: int | None = Field(None, ge=0, le=365)
+    reminder_success_hours: float | None = Field(None, gt=0, le=24 * 30)
+    fast_response_s: float | None = Field(None, gt=0)
+    slow_response_s: float | None = Field(None, gt=0)
+    reply_within_s: float | None = Field(None, gt=0)
+    shift_only: bool | None = None
+    churn_lookback_days: int | None = Field(None, ge=1)
+    repurchase_days: int | None = Field(None, ge=1)
+    retention_days: int | None = Field(None, ge=1)
+    case_sla_hours: float | None = Field(None, gt=0)
+
+
+class RulesOut(BaseModel):
+    profile: str
+    overrides: dict[str, Any] = Field(description="the values that differ from the profile")
+    effective: dict[str, Any] = Field(description="every setting the reports use")
+
+
+class ThresholdsIn(BaseModel):
+    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    gold: float
+    senior: float
+    mid: float
+
+
+class GradingIn(BaseModel):
+    """Grading thresholds and combination rule from ``valid_from`` on; a dimension left out keeps
+    the thresholds in force before."""
+
+    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    valid_from: str = Field(pattern=MONTH_PATTERN)
+    rule: Rule
+    thresholds: dict[str, ThresholdsIn] = Field(default_factory=dict)
+
+
+class PaySettingsIn(BaseModel):
+    """Pay settings from ``valid_from`` on (other stored settings, e.g. the bonus pool's list,
+    are carried over)."""
+
+    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    valid_from: str = Field(pattern=MONTH_PATTERN)
+    mode: Literal["kpi", "bonus_pool"] = "kpi"
+    monthly_award: float = Field(500.0, ge=0, le=1_000_000)
+    reminder_commission_rate: float | None = Field(
+        None, ge=0, le=1, description="null: half the agent's commission rate"
+    )
+    settle_days: int = Field(4, ge=0, le=31)
+
+
+class PaySettingsOut(BaseModel):
+    mode: str
+    monthly_award: float
+    reminder_commission_rate: float | None
+    settle_days: int
+
+
+class AgentTermsIn(BaseModel):
+    """One agent's pay terms from ``valid_from`` on; a field left out (null) is carried over."""
+
+    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    valid_from: str = Field(pattern=MONTH_PATTERN)
+    agent_id: str = Field(min_length=1, max_length=128)
+    base_salary: float | None = Field(None, ge=0, le=1_000_000)
+    commission_rate: float | None = Field(None, ge=0, le=1)
+    sales_target: float | None = Field(None, ge=0, le=1_000_000_000)
+
+    @field_validator("valid_from")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        return normalise_month(value)
+
+
+class AgentTermsOut(BaseModel):
+    agent_id: str
+    name: str | None
+    role: str | None
+    valid_from: str | None
+    base_salary: float | None
+    commission_rate: float | None
+    sales_target: float | None
+
+
+# --- rule profile and windows -----------------------------------------------------------------
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if name == "service_hours":
+        start, end = value
+        fmt = "{:%H:%M}"
+        return f"{fmt.format(start)}-{'24:00' if end is None else fmt.format(end)}"
+    return value.isoformat() if isinstance(value, time) else value
+
+
+def effective_rules(profile: str, overrides: dict[str, Any]) -> Any:
+    from jinpai.metrics.rules import rule_settings
+
+    try:
+        return rule_settings(profile, **overrides)
+    except ValidationError as exc:
+        raise SettingsError(f"bad settings: {_problems(exc)}") from None
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def rules_overrides(rules: RulesIn) -> tuple[str, dict[str, Any]]:
+    """The profile and the values that differ from it, checked by RuleSettings."""
+    given = rules.model_dump(exclude_unset=True, exclude={"profile"})
+    settings = effective_rules(rules.profile, given)
+    base = effective_rules(rules.profile, {})
+    overrides = {
+        name: _json_value(name, getattr(settings, name))
+        for name in given
+        if getattr(settings, name) != getattr(base, name)
+    }
+    return rules.profile, overrides
+
+
+def rules_out(profile: str, overrides: dict[str, Any]) -> RulesOut:
+    settings = effective_rules(profile, overrides)
+    effective = {k: _json_value(k, v) for k, v in settings.model_dump().items()}
+    return RulesOut(profile=profile, overrides=overrides, effective=effective)
+
+
+def read_rules(engine: Any, shop: str) -> RulesOut:
+    from jinpai.settings import get_settings
+    from jinpai.store.db import session_scope
+    from jinpai.store.shops import get_shop
+
+    with session_scope(engine) as session:
+        row = get_shop(session, shop)
+        if row is None:
+            return rules_out(get_settings().profile, {})
+        return rules_out(row.profile, dict(row.settings or {}))
+
+
+def shop_rules(engine: Any, shop: str) -> dict[str, Any] | None:
+    """The shop's stored profile and overrides as report overrides; None: nothing stored."""
+    from jinpai.store.db import session_scope
+    from jinpai.store.shops import get_shop
+
+    with session_scope(engine) as session:
+        row = get_shop(session, shop)
+        if row is None:
+            return None
+        return {**(row.settings or {}), "profile": row.profile}
+
+
+def save_rules(engine: Any, shop: str, rules: RulesIn) -> RulesOut:
+    from jinpai.store.db import session_scope
+    from jinpai.store.shops import ensure_shop
+
+    profile, overrides = rules_overrides(rules)
+    with session_scope(engine) as session:
+        ensure_shop(session, shop, profile=profile, settings=overrides)
+    return rules_out(profile, overrides)
+
+
+# --- grading ------------------------------------------------------------------------------------
+
+
+def grading_in_force(engine: Any, shop: str, month: str) -> GradingRules:
+    from jinpai.store import config as repo
+    from jinpai.store.db import session_scope
+
+    with session_scope(engine) as session:
+        stored = repo.grading_rules_in_force(session, shop, month)
+    return GradingRules.model_validate(stored) if stored else GradingRules()
+
+
+def save_grading(engine: Any, shop: str, change: GradingIn, user: str) -> GradingRules:
+    from jinpai.store import config as repo
+    from jinpai.store.db import session_scope
+
+    month = normalise_month(change.valid_from)
+    current = grading_in_force(engine, shop, month)
+    known = {d.metric for d in current.dimensions}
+    unknown = sorted(set(change.thresholds) - known)
+    if unknown:
+        raise SettingsError(
+            f"no grading dimension {unknown[0]!r} (dimensions: {', '.join(sorted(known))})"
+        )
+    dimensions = []
+    for d in current.dimensions:
+        new = change.thresholds.get(d.metric)
+        if new is not None:
+            _check_order(d.metric, d.direction, new)
+            d = d.model_copy(update=new.model_dump())
+        dimensions.append(d.model_dump())
+    try:
+        rules = GradingRules.model_validate(
+            {
+                **current.model_dump(),
+                "rule": change.rule,
+                "dimensions": dimensions,
+                "valid_from": month,
+            }
+        )
+    except ValidationError as exc:
+        raise SettingsError(f"bad grading rules: {_problems(exc)}") from None
+    with session_scope(engine) as session:
+        repo.save_grading_rules(
+            session, shop, month, rules.model_dump(mode="json", exclude={"valid_from"}), user
+        )
+    return rules
+
+
+def _check_order(metric: str, direction: str, t: ThresholdsIn) -> None:
+    """Gold is the best level: above senior above mid (or below, for lower-is-better)."""
+    ordered = t.gold > t.senior > t.mid if direction == "higher" else t.gold < t.senior < t.mid
+    if not ordered:
+        sign = ">" if direction == "higher" else "<"
+        raise SettingsError(
+            f"{metric}: thresholds must be gold {sign} senior {sign} mid "
+            f"(got {t.gold:g}, {t.senior:g}, {t.mid:g})"
+        )
+
+
+# --- pay settings and agents' terms -----------------------------------------------------------
+
+
+def pay_in_force(engine: Any, shop: str, month: str) -> dict[str, Any]:
+    """The stored pay settings in force with the defaults filled in."""
+    from jinpai.store import config as repo
+    from jinpai.store.db import session_scope
+    from jinpai.store.setup import pay_terms_document
+
+    with session_scope(engine) as session:
+        stored = repo.pay_settings_in_force(session, shop, month) or {}
+    terms = PayTerms.model_validate(pay_terms_document(stored))
+    return {
+        "mode": terms.mode,
+        "monthly_award": terms.monthly_award,
+        "reminder_commission_rate": terms.reminder_commission_rate,
+        "settle_days": stored.get("settle_days", 4),
+    }
+
+
+def save_pay(engine: Any, shop: str, change: PaySettingsIn, user: str) -> dict[str, Any]:
+    from jinpai.store import config as repo
+    from jinpai.store.db import session_scope
+    from jinpai.store.setup import pay_terms_document
+
+    month = normalise_month(change.valid_from)
+    with session_scope(engine) as session:
+        document = {
+            **(repo.pay_settings_in_force(session, shop, month) or {}),
+            **change.model_dump(exclude={"valid_from"}),
+        }
+        document.pop("award", None)  # monthly_award is the one name from now on
+        try:
+            PayTerms.model_validate(pay_terms_document(document))
+            repo.save_pay_settings(session, shop, month, document, created_by=user)
+        except ValidationError as exc:
+            raise SettingsError(f"bad pay settings: {_problems(exc)}") from None
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    return pay_in_force(engine, shop, month)
+
+
+def terms_of_month(engine: Any, shop: str, month: str, roster: list[Any]) -> list[AgentTermsOut]:
+    """Every agent of the warehouse roster and the store, with the terms in force in ``month``
+    (the warehouse's columns where the store has no version)."""
+    from jinpai.store.db import session_scope
+    from jinpai.store.roster import roster_in_force
+
+    with session_scope(engine) as session:
+        stored = {t.agent_id: t for t in roster_in_force(session, shop, month)}
+    out = {}
+    for agent in roster:
+        out[agent.agent_id] = AgentTermsOut(
+            agent_id=agent.agent_id, name=agent.name, role=agent.role, valid_from=None,
+            base_salary=None, commission_rate=None, sales_target=None,
+        )  # fmt: skip
+    for agent_id, t in stored.items():
+        known = out.get(agent_id)
+        out[agent_id] = AgentTermsOut(
+            agent_id=agent_id,
+            name=t.name or (known.name if known else None),
+            role=t.role or (known.role if known else None),
+            valid_from=t.valid_from.strftime("%Y-%m") if t.valid_from else None,
+            base_salary=t.base_salary,
+            commission_rate=t.commission_rate,
+            sales_target=t.sales_target,
+        )
+    return sorted(out.values(), key=lambda a: a.agent_id)
+
+
+def save_terms(engine: Any, shop: str, change: AgentTermsIn, roster: list[Any]) -> AgentTermsOut:
+    """A terms version of one agent; an agent the store does not list yet is added from the
+    warehouse roster (name, role, level), so the store's roster stays complete."""
+    from jinpai.store.db import session_scope
+    from jinpai.store.roster import get_agent, set_terms, terms_in_force, upsert_agent
+
+    month = change.valid_from
+    known = next((a for a in roster if a.agent_id == change.agent_id), None)
+    given = change.model_dump(exclude={"valid_from", "agent_id"}, exclude_none=True)
+    with session_scope(engine) as session:
+        first = get_agent(session, shop, change.agent_id) is None
+        if first:
+            if known is None:
+                raise SettingsError(f"no agent {change.agent_id!r} in shop {shop!r}")
+            upsert_agent(session, shop, change.agent_id, name=known.name, group=known.group)
+        in_force = terms_in_force(session, shop, change.agent_id, month)
+        if known is not None and (in_force is None or in_force.role is None):
+            # the first version takes the role from the warehouse roster: pay needs it
+            given = {"role": known.role, "level": known.level, **given}
+        try:
+            set_terms(session, shop, change.agent_id, month, **given)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        t = terms_in_force(session, shop, change.agent_id, month)
+    assert t is not None
+    return AgentTermsOut(
+        agent_id=t.agent_id,
+        name=t.name,
+        role=t.role,
+        valid_from=month,
+        base_salary=t.base_salary,
+        commission_rate=t.commission_rate,
+        sales_target=t.sales_target,
+    )

@@ -1,0 +1,224 @@
+"""``jinpai plan set|show`` and ``jinpai adjust add``: a supervisor's versions in the store.
+
+What is saved here is what ``jinpai score|pay|grade --db`` and the web app compute with; a plan
+saved from a month leaves the months before it as they were.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+
+from jinpai.canonical.schema import DEFAULT_SHOP
+
+plan_app = typer.Typer(
+    help="KPI plan versions kept in the application store.", no_args_is_help=True
+)
+adjust_app = typer.Typer(
+    help="Manual pay adjustments (always with a reason).", no_args_is_help=True
+)
+console = Console()
+err_console = Console(stderr=True)
+
+_StoreUrl = Annotated[
+    str | None, typer.Option("--store-url", help="store URL (default: the settings' database)")
+]
+_Shop = Annotated[
+    str | None,
+    typer.Option("--shop", help="the shop (default: the warehouse's only shop, else default)"),
+]
+_Db = Annotated[
+    Path | None,
+    typer.Option("--db", help="warehouse that names the shop (default: the settings' warehouse)"),
+]
+_By = Annotated[str | None, typer.Option("--by", help="who makes the change (default: you)")]
+_MONTH_HELP = "YYYY-MM"
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _engine(url: str | None) -> Any:
+    """The store, migrated to the shipped schema: saving is when a store gets created."""
+    from jinpai.store import migrate
+    from jinpai.store.db import make_engine
+
+    migrate.upgrade(url)
+    return make_engine(url)
+
+
+def _month(text: str) -> str:
+    from jinpai.management.versions import normalise_month
+
+    try:
+        return normalise_month(text)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@plan_app.command("set")
+def plan_set(
+    file: Annotated[Path, typer.Argument(help="YAML: a plan (indicators, optional name)")],
+    role: Annotated[str, typer.Option("--role", help="presale, aftersale, ...")],
+    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {_MONTH_HELP}")],
+    shop: _Shop = None,
+    db: _Db = None,
+    store_url: _StoreUrl = None,
+    by: _By = None,
+) -> None:
+    """Save a KPI plan for a role from a month on (that month's version is replaced)."""
+    from jinpai.management.plans import KpiPlan
+    from jinpai.store import config as repo
+    from jinpai.store.db import session_scope
+
+    month = _month(valid_from)
+    shop = shop or _only_shop(db)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise _fail(f"cannot read {file}: {exc}") from None
+    if not isinstance(data, dict):
+        raise _fail(f"{file}: a plan is a mapping with indicators")
+    try:
+        plan = KpiPlan.model_validate({**data, "role": role, "valid_from": month})
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"] for e in exc.errors())
+        raise _fail(f"bad plan in {file}: {problems}") from None
+    engine = _engine(store_url)
+    try:
+        with session_scope(engine) as session:
+            document = plan.model_dump(mode="json", exclude={"valid_from"})
+            repo.save_plan(session, shop, role, month, document, by or getpass.getuser())
+    finally:
+        engine.dispose()
+    console.print(f"saved the {role} plan of {shop} from {month}", highlight=False)
+
+
+@plan_app.command("show")
+def plan_show(
+    role: Annotated[str | None, typer.Option("--role", help="one role (default: all)")] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="only the version in force in this month")
+    ] = None,
+    shop: _Shop = None,
+    db: _Db = None,
+    store_url: _StoreUrl = None,
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+) -> None:
+    """The plan versions of the store (shipped defaults where the shop has none)."""
+    from jinpai import services
+
+    if fmt not in ("yaml", "json"):
+        raise _fail(f"unknown --format {fmt!r}: choose yaml or json")
+    wanted = _month(month) if month else "9999-12"
+    shop = shop or _only_shop(db)
+    try:
+        setup = services.shop_setup(store_url, shop, wanted)
+    except services.ReportInputError as exc:
+        raise _fail(str(exc)) from None
+    from jinpai.management.config import ManagementConfig
+
+    config = setup.config if setup is not None else ManagementConfig()
+    roles = [role] if role else config.roles()
+    if month:
+        plans = [p for r in roles if (p := config.plan_for(r, wanted)) is not None]
+    else:
+        plans = [p for p in config.plans if p.role in roles] or [
+            p for r in roles if (p := config.plan_for(r, wanted)) is not None
+        ]
+    data = [p.model_dump(mode="json") for p in plans]
+    if fmt == "json":
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), nl=False)
+
+
+@adjust_app.command("add")
+def adjust_add(
+    agent: Annotated[str, typer.Option("--agent", help="the agent id")],
+    month: Annotated[str, typer.Option("--month", help=f"the pay month, {_MONTH_HELP}")],
+    amount: Annotated[float, typer.Option("--amount", help="yuan; negative deducts")],
+    reason: Annotated[str, typer.Option("--reason", help="why (required, shown on the pay sheet)")],
+    shop: _Shop = None,
+    db: _Db = None,
+    store_url: _StoreUrl = None,
+    by: _By = None,
+) -> None:
+    """Add a manual pay adjustment for one agent and month."""
+    from jinpai.store.adjustments import add_adjustment
+    from jinpai.store.db import session_scope
+    from jinpai.store.roster import get_agent, upsert_agent
+
+    pay_month = _month(month)
+    shop = shop or _only_shop(db)
+    if not reason.strip():
+        raise _fail("a pay adjustment needs a reason (--reason)")
+    if not abs(amount) < 1e9:  # also refuses nan/inf, which the money column cannot hold
+        raise _fail(f"--amount {amount} is not a sensible amount of yuan")
+    engine = _engine(store_url)
+    try:
+        with session_scope(engine) as session:
+            if get_agent(session, shop, agent) is None:
+                known = _warehouse_agent(db, shop, agent)
+                if known is None:
+                    raise _fail(f"no agent {agent!r} in shop {shop!r} (store or warehouse)")
+                upsert_agent(session, shop, agent, **known)
+            row = add_adjustment(
+                session, shop, agent, pay_month, amount, reason, by or getpass.getuser()
+            )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    console.print(
+        f"adjustment #{row.id}: {agent} {pay_month} {amount:+.2f} ({row.reason})", highlight=False
+    )
+
+
+def _warehouse_path(db: Path | None) -> Path:
+    from jinpai.settings import get_settings
+
+    return Path(db) if db is not None else get_settings().warehouse_path
+
+
+def _only_shop(db: Path | None) -> str:
+    """The warehouse's shop when it holds exactly one (what ``--db`` reports compute), else
+    ``default``: a plan saved under another shop id would silently never apply."""
+    import duckdb
+
+    path = _warehouse_path(db)
+    if not path.is_file():
+        return DEFAULT_SHOP
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT shop_id FROM messages UNION SELECT shop_id FROM orders"
+            " UNION SELECT shop_id FROM agents"
+        ).fetchall()
+    shops = {str(r[0]) for r in rows if r[0] is not None}
+    return shops.pop() if len(shops) == 1 else DEFAULT_SHOP
+
+
+def _warehouse_agent(db: Path | None, shop: str, agent_id: str) -> dict[str, Any] | None:
+    """The agent's roster row in the warehouse ``agents`` table (name and dates), if any."""
+    import duckdb
+
+    path = _warehouse_path(db)
+    if not path.is_file():
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(
+            "SELECT name, hired_on, left_on FROM agents WHERE shop_id = ? AND agent_id = ?",
+            [shop, agent_id],
+        ).fetchone()
+    if row is None:
+        return None
+    return {"name": row[0], "hired_on": row[1], "left_on": row[2]}

@@ -1,0 +1,164 @@
+"""The settings page's forms besides KPI weights and users: rule profile and windows, grading
+thresholds and rule, pay settings, an agent's pay terms. Each form posts to its own route,
+is CSRF-protected by the app-wide check, owner/supervisor only, and saves through
+:mod:`jinpai.api.shop_settings` (the same code as the JSON API), so a refused value is a 422 with
+the rules' own message on the re-rendered page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ValidationError
+
+from jinpai.api import shop_settings as ss
+from jinpai.api.params import ShopId
+from jinpai.api.security import PageUser, State, check_manager
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("jinpai.web")
+NO_VALUE = ("none", "无", "off")  # typed in a cap field: no cap at all
+
+
+def settings_context(state: Any, shop: str, month: str) -> dict[str, Any]:
+    """What the settings page shows of the store (empty without a store)."""
+    engine = getattr(state.accounts, "engine", None)
+    if engine is None:
+        return {"stored_rules": None}
+    roster = state.warehouse.roster(shop)
+    stored = ss.read_rules(engine, shop)
+    profile_default = ss.rules_out(stored.profile, {}).effective
+    return {
+        "stored_rules": stored,
+        "rule_fields": ss.RULE_FIELDS,
+        # a field shows the shop's own value; blank with the profile's as placeholder
+        "rule_values": {f: _shown(stored.overrides, f) for f in ss.RULE_FIELDS},
+        "rule_defaults": {f: _shown(profile_default, f) or "none" for f in ss.RULE_FIELDS},
+        "grading": ss.grading_in_force(engine, shop, month),
+        "pay": ss.pay_in_force(engine, shop, month),
+        "terms": ss.terms_of_month(engine, shop, month, roster),
+    }
+
+
+def _shown(values: dict[str, Any], name: str) -> str:
+    if name not in values:
+        return ""
+    return "none" if values[name] is None else str(values[name])
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def _save(
+    request: Request,
+    shop: str,
+    user: Any,
+    state: Any,
+    build: Callable[[], BaseModel],
+    save: Callable[[Any, BaseModel], Any],
+    what: str,
+) -> HTMLResponse:
+    from jinpai.web.pages import _settings_page
+
+    check_manager(user, shop)
+    engine = getattr(state.accounts, "engine", None)
+    if engine is None:
+        raise HTTPException(400, "settings are kept in the application store")
+    try:
+        save(engine, build())
+    except ValidationError as exc:
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        return _settings_page(request, shop, user, state, 422, error=f"{what}: {message}")
+    except ss.SettingsError as exc:
+        return _settings_page(request, shop, user, state, 422, error=f"{what}: {exc}")
+    log.info("%s of %s changed by %r", what, shop, user.username)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+@router.post("/shops/{shop}/settings/rules")
+async def save_rules(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    """Profile and windows; a blank field is the profile's value, ``none`` no cap."""
+    form = await _form(request)
+
+    def build() -> BaseModel:
+        data: dict[str, Any] = {"profile": form.get("profile") or "taobao"}
+        for name in ss.RULE_FIELDS:
+            value = form.get(name, "")
+            if value:
+                data[name] = None if value.lower() in NO_VALUE else value
+        return ss.RulesIn.model_validate(data)
+
+    def save(engine: Any, rules: Any) -> None:
+        ss.save_rules(engine, shop, rules)
+        state.warehouse.forget_rules(shop)  # the next report uses the new windows at once
+
+    return _save(request, shop, user, state, build, save, "rules")
+
+
+@router.post("/shops/{shop}/settings/grading")
+async def save_grading(
+    request: Request, shop: ShopId, user: PageUser, state: State
+) -> HTMLResponse:
+    """Thresholds (fields ``gold_<metric>``, ``senior_<metric>``, ``mid_<metric>``) and rule."""
+    form = await _form(request)
+
+    def build() -> BaseModel:
+        metrics = {k.split("_", 1)[1] for k in form if k.startswith("gold_")}
+        thresholds = {
+            m: {level: form.get(f"{level}_{m}", "") for level in ("gold", "senior", "mid")}
+            for m in sorted(metrics)
+        }
+        return ss.GradingIn.model_validate(
+            {
+                "valid_from": form.get("month", ""),
+                "rule": form.get("rule", ""),
+                "thresholds": thresholds,
+            }
+        )
+
+    return _save(
+        request, shop, user, state, build,
+        lambda e, m: ss.save_grading(e, shop, m, user.username), "grading",
+    )  # fmt: skip
+
+
+@router.post("/shops/{shop}/settings/pay")
+async def save_pay(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    form = await _form(request)
+
+    def build() -> BaseModel:
+        data = {k: form[k] for k in ("mode", "monthly_award", "settle_days") if form.get(k)}
+        rate = form.get("reminder_commission_rate", "")
+        data.update(valid_from=form.get("month", ""), reminder_commission_rate=rate or None)
+        return ss.PaySettingsIn.model_validate(data)
+
+    return _save(
+        request, shop, user, state, build,
+        lambda e, m: ss.save_pay(e, shop, m, user.username), "pay settings",
+    )  # fmt: skip
+
+
+@router.post("/shops/{shop}/settings/terms")
+async def save_terms(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    """One agent's base salary, commission rate, sales target (blank: carried over)."""
+    check_manager(user, shop)
+    form = await _form(request)
+
+    def build() -> BaseModel:
+        data = {k: form.get(k) or None for k in ("base_salary", "commission_rate", "sales_target")}
+        data.update(valid_from=form.get("month", ""), agent_id=form.get("agent_id", ""))
+        return ss.AgentTermsIn.model_validate(data)
+
+    roster = state.warehouse.roster(shop)
+    return _save(
+        request, shop, user, state, build,
+        lambda e, m: ss.save_terms(e, shop, m, roster), "agent terms",
+    )  # fmt: skip
