@@ -499,86 +499,56 @@ def _mgmt_options(  # type: ignore[no-untyped-def]
     return services.ManagementOptions(store=store, **kwargs)
 
 
-@app.command()
-def score(
-    month: _MonthOpt,
-    role: _RoleOpt = None,
-    data: _DataOpt = None,
-    db: _DbOpt = None,
-    plan: _PlanOpt = None,
-    profile: _ProfileOpt = None,
-    as_of: _AsOfOpt = None,
-    settings_file: _SettingsOpt = None,
-    shop: _ShopOpt = None,
-    settle_days: _SettleOpt = None,
-    store_url: _StoreOpt = None,
-    fmt: _MgmtFormat = "json",
-    out: _OutOpt = None,
-) -> None:
-    """KPI scorecards (绩效考核表) of a month: each indicator's value, reference, score, points."""
-    options = _mgmt_options(
-        db, store_url,
-        month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
-        shop=shop, plan_file=plan, settle_days=settle_days,
-    )  # fmt: skip
-    _management_command(
-        "score", fmt, out, lambda s: s.score_month(s.ReportSource(data=data, db=db), options)
-    )
+def _month_command(kind: str, use_case: str, doc: str) -> None:
+    """Register ``jinpai score | pay | grade``: one month's management sheet, same options."""
+
+    def command(
+        month: _MonthOpt,
+        role: _RoleOpt = None,
+        data: _DataOpt = None,
+        db: _DbOpt = None,
+        plan: _PlanOpt = None,
+        profile: _ProfileOpt = None,
+        as_of: _AsOfOpt = None,
+        settings_file: _SettingsOpt = None,
+        shop: _ShopOpt = None,
+        settle_days: _SettleOpt = None,
+        store_url: _StoreOpt = None,
+        fmt: _MgmtFormat = "json",
+        out: _OutOpt = None,
+    ) -> None:
+        options = _mgmt_options(
+            db, store_url,
+            month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
+            shop=shop, plan_file=plan, settle_days=settle_days,
+        )  # fmt: skip
+        _management_command(
+            kind,
+            fmt,
+            out,
+            lambda s: getattr(s, use_case)(s.ReportSource(data=data, db=db), options),
+        )
+
+    command.__doc__ = doc
+    app.command(name=kind)(command)
 
 
-@app.command()
-def pay(
-    month: _MonthOpt,
-    role: _RoleOpt = None,
-    data: _DataOpt = None,
-    db: _DbOpt = None,
-    plan: _PlanOpt = None,
-    profile: _ProfileOpt = None,
-    as_of: _AsOfOpt = None,
-    settings_file: _SettingsOpt = None,
-    shop: _ShopOpt = None,
-    settle_days: _SettleOpt = None,
-    store_url: _StoreOpt = None,
-    fmt: _MgmtFormat = "json",
-    out: _OutOpt = None,
-) -> None:
-    """Pay sheet (薪资) of a month: base, commission, reminder commission, deduction, award,
-    allowances and adjustments, each with its inputs."""
-    options = _mgmt_options(
-        db, store_url,
-        month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
-        shop=shop, plan_file=plan, settle_days=settle_days,
-    )  # fmt: skip
-    _management_command(
-        "pay", fmt, out, lambda s: s.pay_month(s.ReportSource(data=data, db=db), options)
-    )
-
-
-@app.command()
-def grade(
-    month: _MonthOpt,
-    role: _RoleOpt = None,
-    data: _DataOpt = None,
-    db: _DbOpt = None,
-    plan: _PlanOpt = None,
-    profile: _ProfileOpt = None,
-    as_of: _AsOfOpt = None,
-    settings_file: _SettingsOpt = None,
-    shop: _ShopOpt = None,
-    settle_days: _SettleOpt = None,
-    store_url: _StoreOpt = None,
-    fmt: _MgmtFormat = "json",
-    out: _OutOpt = None,
-) -> None:
-    """Grades (客服等级, seed 004), last month's grade and changes, promotion candidates, bottom."""
-    options = _mgmt_options(
-        db, store_url,
-        month=month, role=role, profile=profile, as_of=as_of, settings_file=settings_file,
-        shop=shop, plan_file=plan, settle_days=settle_days,
-    )  # fmt: skip
-    _management_command(
-        "grade", fmt, out, lambda s: s.grade_month(s.ReportSource(data=data, db=db), options)
-    )
+_month_command(
+    "score",
+    "score_month",
+    "KPI scorecards (绩效考核表) of a month: each indicator's value, reference, score, points.",
+)
+_month_command(
+    "pay",
+    "pay_month",
+    "Pay sheet (薪资) of a month: base, commission, reminder commission, deduction, award,\n"
+    "allowances and adjustments, each with its inputs.",
+)
+_month_command(
+    "grade",
+    "grade_month",
+    "Grades (客服等级, seed 004), last month's grade and changes, promotion candidates, bottom.",
+)
 
 
 @app.command()

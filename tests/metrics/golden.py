@@ -15,6 +15,7 @@ import duckdb
 import yaml
 
 from jinpai.canonical.schema import FIVE_POINT_RATINGS, TABLES, Kind
+from jinpai.canonical.validation import sql_type
 from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.engine.report import ReportRequest, build_report
 from jinpai.metrics.context import Period
@@ -25,16 +26,6 @@ if TYPE_CHECKING:
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
-_DUCK = {
-    Kind.TEXT: "VARCHAR",
-    Kind.CHOICE: "VARCHAR",
-    Kind.TIMESTAMP: "TIMESTAMP",
-    Kind.DATE: "DATE",
-    Kind.BOOL: "BOOLEAN",
-    Kind.DECIMAL: "DECIMAL(18,2)",
-    Kind.INTEGER: "INTEGER",
-    Kind.SCORE: "DOUBLE",
-}
 
 
 @dataclass
@@ -99,7 +90,7 @@ def warehouse_of(case: Case) -> duckdb.DuckDBPyConnection:
         schema = TABLES[name]
         given = list(table["columns"])
         cols = ["shop_id", *schema.column_names, "seq"]
-        types = ["VARCHAR", *(_DUCK[c.kind] for c in schema.columns), "BIGINT"]
+        types = ["VARCHAR", *(sql_type(c) for c in schema.columns), "BIGINT"]
         ddl = ", ".join(f'"{c}" {t}' for c, t in zip(cols, types, strict=True))
         con.execute(f"CREATE TABLE {name} ({ddl})")
         rows = []
