@@ -7,7 +7,7 @@ import calendar
 import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,14 +247,44 @@ def report_request(options: ReportOptions, timezone: str) -> ReportRequest:
 
 
 def build_report(source: ReportSource, options: ReportOptions) -> dict[str, Any]:
-    """The report of architecture.md's JSON contract, values exact (never rounded)."""
+    """The report of architecture.md's JSON contract, values exact (never rounded).
+
+    From a warehouse, a shop's rule profile and windows kept in the store apply (as on the web
+    dashboard) unless ``--profile`` or ``--settings`` say otherwise."""
     from jinpai.engine.report import build_report as engine_report
 
     request_check = report_request(options, get_settings().timezone)  # fail before loading data
     with open_tables(source) as bound:
         _check_shop(bound, options.shop)
         request = _with_timezone(request_check, bound.timezone_of(options.shop))
+        if source.data is None and options.rule_overrides is None:
+            shops = [options.shop] if options.shop else _shop_ids(bound)
+            stored = _stored_rules(shops) if len(shops) == 1 else None
+            if stored is not None:
+                rules = load_rules(options.profile, options.settings_file, stored)
+                request = replace(request, rules=rules)
         return engine_report(bound.tables, request)
+
+
+def shop_rule_overrides(engine: Any, shop: str) -> dict[str, Any] | None:
+    """A shop's stored rule profile and overrides (None: the store does not know the shop)."""
+    from jinpai.store.db import session_scope
+    from jinpai.store.shops import stored_rules
+
+    with session_scope(engine) as session:
+        return stored_rules(session, shop)
+
+
+def _stored_rules(shops: list[str]) -> dict[str, Any] | None:
+    from jinpai.store.setup import open_store
+
+    engine = open_store(get_settings().database)
+    if engine is None:
+        return None
+    try:
+        return shop_rule_overrides(engine, shops[0])
+    finally:
+        engine.dispose()
 
 
 def explain_metric(

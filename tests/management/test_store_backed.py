@@ -184,3 +184,34 @@ def test_store_terms_win_over_the_warehouse_roster_from_their_month(
     assert march["a1"]["base"] == pytest.approx(1800)  # the warehouse's agents table
     assert april["a1"]["base"] == pytest.approx(2500)  # 30 of 30 days employed
     assert april["a2"]["base"] == pytest.approx(1800)  # no store terms: the warehouse's
+
+
+def test_report_from_the_warehouse_uses_the_shops_stored_rules(
+    warehouse: Path,
+    migrated_url: str,  # noqa: F811 (the store fixture, imported)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jinpai.settings import get_settings
+    from jinpai.store.db import make_engine, session_scope
+    from jinpai.store.shops import ensure_shop
+
+    def report(*extra: str) -> dict:
+        args = ["report", "--db", str(warehouse), "--month", "2024-03", "--metrics"]
+        return json.loads(cli(*args, "avg_response_s,fast_response_rate", *extra))
+
+    jd = report("--profile", "jd")
+    engine = make_engine(migrated_url)
+    with session_scope(engine) as session:
+        ensure_shop(session, "default", profile="jd")
+    engine.dispose()
+    monkeypatch.setenv("JINPAI_DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    try:
+        stored = report()
+        typed = report("--profile", "taobao")
+    finally:
+        monkeypatch.delenv("JINPAI_DATABASE_URL")
+        get_settings.cache_clear()
+    assert stored["profile"] == "jd"
+    assert stored["shop"] == jd["shop"] and stored["agents"] == jd["agents"]
+    assert typed["profile"] == "taobao" and typed["shop"] != jd["shop"]

@@ -60,10 +60,10 @@ def create_app(
     app.state.jinpai = state
     engine = getattr(state.accounts, "engine", None)
     if engine is not None:
-        from jinpai.api.shop_settings import shop_rules
+        from jinpai.services import shop_rule_overrides
 
         # reports use the shop's saved profile and windows (the settings page edits them)
-        warehouse.shop_rules = lambda shop: shop_rules(engine, shop)
+        warehouse.shop_rules = lambda shop: shop_rule_overrides(engine, shop)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings, web),

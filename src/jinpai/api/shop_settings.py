@@ -203,18 +203,6 @@ def read_rules(engine: Any, shop: str) -> RulesOut:
         return rules_out(row.profile, dict(row.settings or {}))
 
 
-def shop_rules(engine: Any, shop: str) -> dict[str, Any] | None:
-    """The shop's stored profile and overrides as report overrides; None: nothing stored."""
-    from jinpai.store.db import session_scope
-    from jinpai.store.shops import get_shop
-
-    with session_scope(engine) as session:
-        row = get_shop(session, shop)
-        if row is None:
-            return None
-        return {**(row.settings or {}), "profile": row.profile}
-
-
 def save_rules(engine: Any, shop: str, rules: RulesIn) -> RulesOut:
     from jinpai.store.db import session_scope
     from jinpai.store.shops import ensure_shop

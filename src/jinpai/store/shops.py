@@ -45,6 +45,14 @@ def ensure_shop(
     return shop
 
 
+def stored_rules(session: Session, shop_id: str) -> dict[str, Any] | None:
+    """The shop's rule profile and setting overrides as report overrides; None: no such shop."""
+    row = get_shop(session, shop_id)
+    if row is None:
+        return None
+    return {**(row.settings or {}), "profile": row.profile}
+
+
 def list_shops(session: Session) -> list[Shop]:
     return list(session.scalars(select(Shop).order_by(Shop.shop_id)))
 
