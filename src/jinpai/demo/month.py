@@ -18,9 +18,20 @@ DEMO_MONTH_START = date(2024, 3, 1)
 DEMO_MONTH = "2024-03"
 # the report shows these; the workbook and `jinpai report` carry the whole catalogue
 SUMMARY_METRICS = (
-    "inquiries", "inquiry_conversion", "inquiry_to_payment", "avg_response_s",
-    "first_response_s", "fast_response_rate", "reply_rate", "sales", "aov", "silent_order_share",
-    "silent_paid_share", "reminder_success_rate", "handling_hours", "repeat_customer_share",
+    "inquiries",
+    "inquiry_conversion",
+    "inquiry_to_payment",
+    "avg_response_s",
+    "first_response_s",
+    "fast_response_rate",
+    "reply_rate",
+    "sales",
+    "aov",
+    "silent_order_share",
+    "silent_paid_share",
+    "reminder_success_rate",
+    "handling_hours",
+    "repeat_customer_share",
 )
 
 
@@ -60,7 +71,9 @@ def run_demo_month(folder: Path, db: Path | None, console: Console) -> None:
 
 def _only(report: dict, metrics: tuple[str, ...]) -> dict:
     def keep(row: dict) -> dict:
-        return {k: v for k, v in row.items() if k in metrics or k in ("shop_id", "agent_id", "date")}
+        return {
+            k: v for k, v in row.items() if k in metrics or k in ("shop_id", "agent_id", "date")
+        }
 
     out = dict(report)
     if "shop" in report:
