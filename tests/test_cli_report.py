@@ -174,6 +174,7 @@ def test_spark_engine_reports_the_same_figures(folder: Path, full: dict) -> None
         report_args(folder, "--engine", "spark", "--metrics", ",".join(SPARK_METRICS))
     )
     assert spark["as_of"] == full["as_of"]
+
     def same(a: float | None, b: float | None) -> bool:
         return a == b if a is None or b is None else a == pytest.approx(b, rel=1e-9)
 

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
 
-
 @dataclass
 class Case:
     path: Path
