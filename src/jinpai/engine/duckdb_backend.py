@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import duckdb
@@ -28,13 +29,22 @@ def bind_duckdb(
     timezones: Mapping[str, str],
     default_timezone: str,
     schema: str | None = None,
+    memory_limit: str | None = None,
 ) -> dict[str, ir.Table]:
     """Ibis tables over ``con``'s canonical tables with the time columns of MetricContext.
 
     ``schema`` names an attached warehouse (``ATTACH ... AS wh``); missing optional tables are
     bound as empty. Views are created in the connection's temp schema, so a read-only warehouse
-    stays untouched.
+    stays untouched. ``memory_limit`` (e.g. ``"1200MB"``) caps DuckDB's memory on ``con``: cached
+    blocks and large sorts spill to disk beyond it (slower, same figures); by default the
+    connection's settings are left alone.
     """
+    if memory_limit is not None:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
+            raise ValueError(f"memory_limit {memory_limit!r} is not like '1200MB' or '2GB'")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        # results are keyed, never read in insertion order: let DuckDB drop it to save memory
+        con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE jp_default_tz AS SELECT ?::VARCHAR AS tz", [default_timezone]

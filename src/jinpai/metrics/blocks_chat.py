@@ -34,19 +34,18 @@ def _left_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
     return joined.drop(*(f"r_{k}" for k in on))
 
 
-def _sequenced(ctx: MetricContext) -> ir.Table:
-    """Buyer messages and valid agent messages, each with running counts over its chat-day.
+def _inner_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
+    """``left`` with ``right``'s other columns, by equal ``on`` columns (no suffixing relied on)."""
+    renamed = right.rename({f"r_{k}": k for k in on})
+    joined = left.join(renamed, [left[k] == renamed[f"r_{k}"] for k in on])
+    return joined.drop(*(f"r_{k}" for k in on))
 
-    ``buyers_so_far``: buyer messages up to and including this one; ``agents_so_far``: valid agent
-    messages up to and including this one (ordered by (sent_us, seq))."""
+
+def _valid_messages(ctx: MetricContext) -> ir.Table:
+    """Buyer messages and valid agent messages with their chat-day ``day`` and ``is_buyer``."""
     m = ctx.messages
     m = m.filter((m.sender == "buyer") | ((m.sender == "agent") & ~m.is_auto))
-    m = m.mutate(day=m.sent_day, is_buyer=m.sender == "buyer")
-    w = ibis.cumulative_window(group_by=list(CHAT_DAY), order_by=[m.sent_us, m.seq])
-    return m.mutate(
-        buyers_so_far=m.is_buyer.cast("int64").sum().over(w),
-        agents_so_far=(~m.is_buyer).cast("int64").sum().over(w),
-    )
+    return m.mutate(day=m.sent_day, is_buyer=m.sender == "buyer")
 
 
 @block("valid_replies")
@@ -54,8 +53,18 @@ def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
     """Valid agent messages that come after a buyer message of the same chat-day (level-free)."""
     if level is Level.SHOP:
         return ctx.block("valid_replies", Level.AGENT)
-    s = _sequenced(ctx)
-    replies = s.filter(~s.is_buyer, s.buyers_so_far > 0)
+    # "after a buyer message" = after the chat-day's first one, the least (sent_us, seq): hash
+    # aggregates and joins instead of a window sort of every message
+    s = _valid_messages(ctx)
+    b = s.filter(s.is_buyer)
+    first = b.group_by(list(CHAT_DAY)).aggregate(first_us=b.sent_us.min())
+    at_first = _inner_join(b, first, CHAT_DAY)
+    at_first = at_first.filter(at_first.sent_us == at_first.first_us)
+    first = at_first.group_by([*CHAT_DAY, "first_us"]).aggregate(first_seq=at_first.seq.min())
+    a = _inner_join(s.filter(~s.is_buyer), first, CHAT_DAY)
+    replies = a.filter(
+        (a.sent_us > a.first_us) | ((a.sent_us == a.first_us) & (a.seq > a.first_seq))
+    )
     return replies.select(
         "shop_id",
         "agent_id",
@@ -72,37 +81,41 @@ def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
 def all_rounds(ctx: MetricContext, level: Level) -> ir.Table:
     """Every round of every chat-day, before rounds open at as_of are dropped (level-free).
 
-    Buyer messages between two valid agent messages (same ``agents_so_far``) form one round; it
-    begins at the first of them and ends at the next valid agent message (the one whose
-    ``agents_so_far`` is one more), if that day has one."""
+    Buyer messages between two valid agent messages form one round; it begins at the first of
+    them (a buyer message right after a valid agent message, or the chat-day's first) and ends at
+    the next valid agent message (one right after a buyer message), if that day has one."""
     if level is Level.SHOP:
         return ctx.block("all_rounds", Level.AGENT)
-    s = _sequenced(ctx)
-    buyers = s.filter(s.is_buyer)
-    groups = buyers.group_by([*CHAT_DAY, "agents_so_far"]).aggregate(
-        first_buyer=buyers.buyers_so_far.min(), buyer_messages=buyers.count()
+    s = _valid_messages(ctx)
+    order = [s.sent_us, s.seq]
+    s = s.mutate(
+        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=list(CHAT_DAY), order_by=order)),
+        # buyer messages up to and including this one, and in the whole chat-day
+        buyers_so_far=s.is_buyer.cast("int64")
+        .sum()
+        .over(ibis.cumulative_window(group_by=list(CHAT_DAY), order_by=order)),
+        buyers=s.is_buyer.cast("int64").sum().over(ibis.window(group_by=list(CHAT_DAY))),
     )
-    begins = buyers.select(
+    after_buyer = s.prev_buyer.fill_null(False)
+    # round begins and round ends alternate in a chat-day: each begin's next edge is its reply
+    edges = s.filter(s.is_buyer != after_buyer)
+    w = ibis.window(group_by=list(CHAT_DAY), order_by=[edges.sent_us, edges.seq])
+    edges = edges.mutate(
+        reply_us=edges.sent_us.lead().over(w),
+        reply_seq=edges.seq.lead().over(w),
+        reply_buyers=edges.buyers_so_far.lead().over(w),
+    )
+    r = edges.filter(edges.is_buyer)
+    last = ibis.ifelse(r.reply_seq.isnull(), r.buyers, r.reply_buyers)
+    return r.select(
         *CHAT_DAY,
-        "agents_so_far",
-        first_buyer="buyers_so_far",
         begin_us="sent_us",
         begin_lus="sent_lus",
         begin_seq="seq",
+        buyer_messages=last - r.buyers_so_far + 1,
+        reply_us="reply_us",
+        reply_seq="reply_seq",
     )
-    on = (*CHAT_DAY, "agents_so_far", "first_buyer")
-    b = begins.rename({f"b_{k}": k for k in on})
-    rounds = groups.join(b, [groups[k] == b[f"b_{k}"] for k in on]).select(
-        *CHAT_DAY, "agents_so_far", "begin_us", "begin_lus", "begin_seq", "buyer_messages"
-    )
-    agents = s.filter(~s.is_buyer)
-    answers = agents.select(
-        *CHAT_DAY,
-        agents_so_far=agents.agents_so_far - 1,  # the round it ends
-        reply_us=agents.sent_us,
-        reply_seq=agents.seq,
-    )
-    return _left_join(rounds, answers, [*CHAT_DAY, "agents_so_far"]).drop("agents_so_far")
 
 
 def _in_shift(ctx: MetricContext, rounds: ir.Table) -> ir.Table:

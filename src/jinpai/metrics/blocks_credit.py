@@ -143,10 +143,17 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
 def _first_buyer_messages(ctx: MetricContext) -> ir.Table:
     """The first buyer message (t0) of every buyer-day, over all of its chats."""
     m = ctx.messages
-    b = m.filter(m.sender == "buyer").mutate(day=m.sent_day)
-    first = ibis.row_number().over(group_by=list(BUYER_DAY), order_by=[b.sent_us, b.seq])
-    b = b.mutate(rank=first).filter(lambda t: t.rank == 0)
-    return b.select(*BUYER_DAY, t0_us="sent_us", t0_lus="sent_lus", t0_seq="seq")
+    b = m.filter(m.sender == "buyer").select(
+        "shop_id", "buyer_id", "sent_us", "sent_lus", "seq", day=m.sent_day
+    )
+    # the least (sent_us, seq) by hash aggregates rather than a window sort of every message;
+    # messages of one shop at one instant share their local time, so min(sent_lus) is t0's
+    first = b.group_by(list(BUYER_DAY)).aggregate(t0_us=b.sent_us.min())
+    f = first.rename({f"f_{k}": k for k in BUYER_DAY})
+    at = b.join(f, [*(b[k] == f[f"f_{k}"] for k in BUYER_DAY), b.sent_us == f.t0_us])
+    return at.group_by([*BUYER_DAY, "t0_us"]).aggregate(
+        t0_lus=at.sent_lus.min(), t0_seq=at.seq.min()
+    )
 
 
 def _conversion(

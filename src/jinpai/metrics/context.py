@@ -92,7 +92,9 @@ class MetricContext:
         key = (name, level)
         if key not in self._blocks:
             table = BLOCKS[name](self, level)
-            self._blocks[key] = table.cache() if self.cache_blocks else table
+            # a level-free block returns the other level's (already cached) table: keep it as is
+            built = any(table is t for t in self._blocks.values())
+            self._blocks[key] = table.cache() if self.cache_blocks and not built else table
         return self._blocks[key]
 
     @property

@@ -221,9 +221,38 @@ def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
 
 def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
     lookback = ctx.rules.churn_lookback_days
-    members = _members(ctx, grain, -lookback, -1)
     p = ctx.block("purchases", Level.SHOP)
     w = _windows(ctx, grain)
+    if grain.level is Level.SHOP:
+        # The same members without a distinct over (purchase x window) pairs: a buyer is a member
+        # iff their last purchase day before w_first is in [w_first - lookback, w_first - 1], and
+        # that purchase is the one whose next purchase day (or none) is on or after w_first, so
+        # each (buyer, window) comes from exactly one purchase row; active: that next purchase
+        # day is in the window.
+        t = p.join(
+            w,
+            [
+                p.day < w.w_first,
+                p.day >= w.w_first - lookback,
+                p.next_day.isnull() | (p.next_day >= w.w_first),
+            ],
+        )
+        t = t.mutate(active=t.next_day.notnull() & (t.next_day <= t.w_last))
+        return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
+    # per agent likewise: the agent's customer is a member iff their last order credited to the
+    # agent created before w_first was created in the lookback (one row per member, no distinct)
+    c = _customer_orders(ctx).select("shop_id", "agent_id", "buyer_id", day="created_day")
+    c = c.distinct()
+    history = ibis.window(group_by=[c.shop_id, c.agent_id, c.buyer_id], order_by=c.day)
+    c = c.mutate(next_day=c.day.lead().over(history))
+    members = c.join(
+        w,
+        [
+            c.day < w.w_first,
+            c.day >= w.w_first - lookback,
+            c.next_day.isnull() | (c.next_day >= w.w_first),
+        ],
+    ).select("shop_id", "agent_id", "w_first", "w_last", "buyer_id")
     active = p.join(w, [p.day >= w.w_first, p.day <= w.w_last])
     t = _flag(members, active, "active")
     return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
