@@ -10,18 +10,8 @@ import ibis
 import ibis.expr.types as ir
 
 from jinpai.canonical.schema import TABLES, Kind
+from jinpai.canonical.validation import sql_type
 from jinpai.metrics.context import TABLE_NAMES
-
-_DUCK_TYPES = {
-    Kind.TEXT: "VARCHAR",
-    Kind.CHOICE: "VARCHAR",
-    Kind.TIMESTAMP: "TIMESTAMP",
-    Kind.DATE: "DATE",
-    Kind.BOOL: "BOOLEAN",
-    Kind.DECIMAL: "DECIMAL(18,2)",
-    Kind.INTEGER: "INTEGER",
-    Kind.SCORE: "DOUBLE",
-}
 
 
 def bind_duckdb(
@@ -69,7 +59,7 @@ def bind_duckdb(
 
 def _empty_table_sql(name: str) -> str:
     columns = ["NULL::VARCHAR AS shop_id", "NULL::BIGINT AS seq"] + [
-        f'NULL::{_DUCK_TYPES[c.kind]} AS "{c.name}"' for c in TABLES[name].columns
+        f'NULL::{sql_type(c)} AS "{c.name}"' for c in TABLES[name].columns
     ]
     return f"(SELECT {', '.join(columns)} WHERE false)"
 
