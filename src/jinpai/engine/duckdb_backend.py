@@ -33,8 +33,8 @@ def bind_duckdb(
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
             raise ValueError(f"memory_limit {memory_limit!r} is not like '1200MB' or '2GB'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        # results are keyed, never read in insertion order: let DuckDB drop it to save memory
-        con.execute("SET preserve_insertion_order = false")
+    # results are keyed, never read in insertion order: let DuckDB drop it to save memory
+    con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE jp_default_tz AS SELECT ?::VARCHAR AS tz", [default_timezone]

@@ -48,71 +48,89 @@ def _valid_messages(ctx: MetricContext) -> ir.Table:
     return m.mutate(day=m.sent_day, is_buyer=m.sender == "buyer")
 
 
-@block("valid_replies")
+@block("chat_steps")
+def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
+    """The rounds and the valid replies of every chat-day, from one ordered pass (level-free).
+
+    Each valid message learns whether the one before it is a buyer's and how many valid agent
+    and buyer messages come before it. A buyer message right after a valid agent message (or the
+    chat-day's first) begins a round; the buyer messages with the same number of agent messages
+    before them are that round, and the next agent message is its reply. A valid agent message
+    with a buyer message before it is a valid reply. Both come out of one sort of the messages,
+    stored together (``is_round``): read them as ``all_rounds`` and ``valid_replies``."""
+    if level is Level.SHOP:
+        return ctx.block("chat_steps", Level.AGENT)
+    s = _valid_messages(ctx)
+    order = [s.sent_us, s.seq]
+    upto = ibis.cumulative_window(group_by=list(CHAT_DAY), order_by=order)
+    is_agent = (~s.is_buyer).cast("int64")
+    s = s.mutate(
+        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=list(CHAT_DAY), order_by=order)),
+        agents_before=is_agent.sum().over(upto) - is_agent,
+        buyers_so_far=s.is_buyer.cast("int64").sum().over(upto),
+    )
+    begins = s.is_buyer & ~s.prev_buyer.fill_null(False)
+    agent = ~s.is_buyer
+    rounds = s.group_by([*CHAT_DAY, "agents_before"]).aggregate(
+        us=s.sent_us.max(where=begins),
+        lus=s.sent_lus.max(where=begins),
+        seq=s.seq.max(where=begins),
+        buyer_messages=s.is_buyer.cast("int64").sum(),
+        reply_us=s.sent_us.max(where=agent),
+        reply_seq=s.seq.max(where=agent),
+    )
+    rounds = rounds.filter(rounds.buyer_messages > 0)
+    replies = s.filter(agent, s.buyers_so_far > 0)
+    return rounds.select(
+        *CHAT_DAY,
+        "us",
+        "lus",
+        "seq",
+        "agents_before",
+        is_round=ibis.literal(True),
+        buyer_messages="buyer_messages",
+        reply_us="reply_us",
+        reply_seq="reply_seq",
+    ).union(
+        replies.select(
+            *CHAT_DAY,
+            us="sent_us",
+            lus=ibis.null("int64"),  # not needed: a reply is placed by its UTC instant
+            seq="seq",
+            agents_before=ibis.null("int64"),
+            is_round=ibis.literal(False),
+            buyer_messages=ibis.null("int64"),
+            reply_us=ibis.null("int64"),
+            reply_seq=ibis.null("int64"),
+        ),
+        distinct=False,
+    )
+
+
+@block("valid_replies", stored=False)
 def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
     """Valid agent messages that come after a buyer message of the same chat-day (level-free)."""
-    if level is Level.SHOP:
-        return ctx.block("valid_replies", Level.AGENT)
-    # "after a buyer message" = after the chat-day's first one, the least (sent_us, seq): hash
-    # aggregates and joins instead of a window sort of every message
-    s = _valid_messages(ctx)
-    b = s.filter(s.is_buyer)
-    first = b.group_by(list(CHAT_DAY)).aggregate(first_us=b.sent_us.min())
-    at_first = _inner_join(b, first, CHAT_DAY)
-    at_first = at_first.filter(at_first.sent_us == at_first.first_us)
-    first = at_first.group_by([*CHAT_DAY, "first_us"]).aggregate(first_seq=at_first.seq.min())
-    a = _inner_join(s.filter(~s.is_buyer), first, CHAT_DAY)
-    replies = a.filter(
-        (a.sent_us > a.first_us) | ((a.sent_us == a.first_us) & (a.seq > a.first_seq))
-    )
-    return replies.select(
-        "shop_id",
-        "agent_id",
-        "buyer_id",
-        "day",
-        "sent_us",
-        "sent_lus",
-        "seq",
-        "message_id",
-    )
+    s = ctx.block("chat_steps", Level.AGENT)
+    s = s.filter(~s.is_round)
+    return s.select(*CHAT_DAY, sent_us="us", seq="seq")
 
 
-@block("all_rounds")
+@block("all_rounds", stored=False)
 def all_rounds(ctx: MetricContext, level: Level) -> ir.Table:
     """Every round of every chat-day, before rounds open at as_of are dropped (level-free).
 
     Buyer messages between two valid agent messages form one round; it begins at the first of
     them (a buyer message right after a valid agent message, or the chat-day's first) and ends at
     the next valid agent message (one right after a buyer message), if that day has one."""
-    if level is Level.SHOP:
-        return ctx.block("all_rounds", Level.AGENT)
-    s = _valid_messages(ctx)
-    order = [s.sent_us, s.seq]
-    s = s.mutate(
-        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=list(CHAT_DAY), order_by=order)),
-        # buyer messages up to and including this one, and in the whole chat-day
-        buyers_so_far=s.is_buyer.cast("int64")
-        .sum()
-        .over(ibis.cumulative_window(group_by=list(CHAT_DAY), order_by=order)),
-        buyers=s.is_buyer.cast("int64").sum().over(ibis.window(group_by=list(CHAT_DAY))),
-    )
-    after_buyer = s.prev_buyer.fill_null(False)
-    # round begins and round ends alternate in a chat-day: each begin's next edge is its reply
-    edges = s.filter(s.is_buyer != after_buyer)
-    w = ibis.window(group_by=list(CHAT_DAY), order_by=[edges.sent_us, edges.seq])
-    edges = edges.mutate(
-        reply_us=edges.sent_us.lead().over(w),
-        reply_seq=edges.seq.lead().over(w),
-        reply_buyers=edges.buyers_so_far.lead().over(w),
-    )
-    r = edges.filter(edges.is_buyer)
-    last = ibis.ifelse(r.reply_seq.isnull(), r.buyers, r.reply_buyers)
-    return r.select(
+    s = ctx.block("chat_steps", Level.AGENT)
+    s = s.filter(s.is_round)
+    return s.select(
         *CHAT_DAY,
-        begin_us="sent_us",
-        begin_lus="sent_lus",
+        begin_us="us",
+        begin_lus="lus",
         begin_seq="seq",
-        buyer_messages=last - r.buyers_so_far + 1,
+        agents_before="agents_before",
+        buyer_messages="buyer_messages",
         reply_us="reply_us",
         reply_seq="reply_seq",
     )
@@ -135,19 +153,16 @@ def _in_shift(ctx: MetricContext, rounds: ir.Table) -> ir.Table:
     )
 
 
-@block("rounds")
-def rounds(ctx: MetricContext, level: Level) -> ir.Table:
-    """One row per round (level-free: the shop pools the rounds of every chat)."""
-    if level is Level.SHOP:
-        return ctx.block("rounds", Level.AGENT)
+def _round_facts(ctx: MetricContext) -> ir.Table:
+    """``all_rounds`` with their durations and flags; ``exists`` is false for a round still open
+    at as_of on the as_of day: it may yet be answered, so it does not exist yet."""
     rules = ctx.rules
     r = ctx.block("all_rounds", Level.AGENT)
     answered = r.reply_us.notnull()
-    # a round still open at as_of on the as_of day may yet be answered: it does not exist yet
-    r = r.filter(answered | (r.day != ctx.as_of_day))
     time_of_day_us = r.begin_lus - r.day * MICROS_PER_DAY
     r = r.mutate(
-        answered=r.reply_us.notnull(),
+        exists=answered | (r.day != ctx.as_of_day),
+        answered=answered,
         duration_s=_seconds(r.reply_us - r.begin_us),
         # service hours are [start, end): 23:00:00 is outside
         counted=(time_of_day_us >= rules.service_start_s * MICROS_PER_SECOND)
@@ -178,20 +193,39 @@ def rounds(ctx: MetricContext, level: Level) -> ir.Table:
         # answered within fast_response_s ("within" includes the threshold)
         fast=r.answered & (r.duration_s <= rules.fast_response_s),
         buyer_messages="buyer_messages",
+        agents_before="agents_before",
+        exists="exists",
     )
 
 
-def _transferred_chat_days(ctx: MetricContext) -> ir.Table:
+@block("rounds", stored=False)
+def rounds(ctx: MetricContext, level: Level) -> ir.Table:
+    """One row per round (level-free: the shop pools the rounds of every chat)."""
+    r = _round_facts(ctx)
+    return r.filter(r.exists).drop("exists")
+
+
+def _transferred_chat_days(ctx: MetricContext, days: ir.Table) -> ir.Table:
     """Chat-days with a round still open when the buyer wrote to another agent.
 
     Rounds open at as_of count too: the buyer has already moved on, whatever happens next."""
+    # only a buyer-day in which the buyer wrote to two agents or more can hold a transfer
+    multi = (
+        days.filter(days.buyer_messages > 0)
+        .group_by(list(BUYER_DAY))
+        .aggregate(chats=ibis._.count())
+        .filter(ibis._.chats > 1)
+        .select(*BUYER_DAY)
+    )
     r = ctx.block("all_rounds", Level.AGENT)
+    r = r.semi_join(multi, list(BUYER_DAY))
     m = ctx.messages
+    m = m.mutate(day=m.sent_day).semi_join(multi, list(BUYER_DAY))
     b = m.filter(m.sender == "buyer").select(
         o_shop="shop_id",
         o_buyer="buyer_id",
         o_agent="agent_id",
-        o_day="sent_day",
+        o_day="day",
         o_us="sent_us",
         o_seq="seq",
     )
@@ -232,29 +266,34 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         buyer_messages=is_buyer.cast("int64").sum(),
         valid_agent_messages=valid_agent.cast("int64").sum(),
     )
-    v = ctx.block("valid_replies", Level.AGENT)
-    replies = v.group_by(list(CHAT_DAY)).aggregate(
-        first_reply_us=v.sent_us.min(), replies=v.count()
-    )
-    r = ctx.block("rounds", Level.AGENT)
-    open_or = ~r.answered
+    r = _round_facts(ctx)
+    counted = r.exists & r.counted
     late = (
-        r.counted & (open_or | (r.duration_s > rules.reply_within_s))
+        counted & (~r.answered | (r.duration_s > rules.reply_within_s))
         if rules.reply_within_s is not None
-        else r.counted & ibis.literal(False)  # no reply_within_s: nothing is late
+        else counted & ibis.literal(False)  # no reply_within_s: nothing is late
     )
     per_round = r.group_by(list(CHAT_DAY)).aggregate(
-        counted_rounds=r.counted.cast("int64").sum(),
-        slow_rounds=(r.counted & (open_or | (r.duration_s > rules.slow_response_s)))
+        # the first round (fewest agent messages before it) begins at the first buyer message,
+        # and only the last round can be open, so the earliest reply is the chat-day's first
+        # valid reply; the agent messages before the first round are the only valid ones that
+        # are not replies
+        first_buyer_lus=r.begin_lus.argmin(r.agents_before),
+        first_buyer_seq=r.begin_seq.argmin(r.agents_before),
+        first_reply_us=r.reply_us.min(),
+        outreach=r.agents_before.min(),
+        counted_rounds=counted.cast("int64").sum(),
+        slow_rounds=(counted & (~r.answered | (r.duration_s > rules.slow_response_s)))
         .cast("int64")
         .sum(),
         late_rounds=late.cast("int64").sum(),
     )
-    t = _left_join(days, replies, CHAT_DAY)
-    t = _left_join(t, per_round, CHAT_DAY)
-    t = _left_join(t, _transferred_chat_days(ctx), CHAT_DAY)
+    t = _left_join(days, per_round, CHAT_DAY)
+    t = _left_join(t, _transferred_chat_days(ctx, days), CHAT_DAY)
     t = t.mutate(
-        replies=t.replies.fill_null(0),
+        replies=ibis.ifelse(
+            t.first_reply_us.isnull(), 0, t.valid_agent_messages - t.outreach.fill_null(0)
+        ),
         counted_rounds=t.counted_rounds.fill_null(0),
         slow_rounds=t.slow_rounds.fill_null(0),
         late_rounds=t.late_rounds.fill_null(0),
@@ -267,6 +306,8 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         "first_us",
         "last_us",
         "first_buyer_us",
+        "first_buyer_lus",
+        "first_buyer_seq",
         "first_reply_us",
         "buyer_messages",
         "valid_agent_messages",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-import jinpai.metrics.blocks_chat  # noqa: F401  (registers the shared ``valid_replies`` block)
+import jinpai.metrics.blocks_chat  # noqa: F401  (registers the chat blocks read here)
 from jinpai.metrics.base import Level
 from jinpai.metrics.context import MetricContext, block
 from jinpai.metrics.rules import MICROS_PER_DAY
@@ -141,18 +141,19 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
 
 
 def _first_buyer_messages(ctx: MetricContext) -> ir.Table:
-    """The first buyer message (t0) of every buyer-day, over all of its chats."""
-    m = ctx.messages
-    b = m.filter(m.sender == "buyer").select(
-        "shop_id", "buyer_id", "sent_us", "sent_lus", "seq", day=m.sent_day
+    """The first buyer message (t0) of every buyer-day over all of its chats, and ``answered``:
+    whether any of them got a valid reply. Chat-days hold their own first buyer message; t0 is
+    the least (sent_us, seq) of those."""
+    c = ctx.block("agent_chat_days", Level.AGENT)
+    c = c.filter(c.buyer_messages > 0)
+    first = c.group_by(list(BUYER_DAY)).aggregate(
+        t0_us=c.first_buyer_us.min(), answered=c.has_reply.any()
     )
-    # the least (sent_us, seq) by hash aggregates rather than a window sort of every message;
-    # messages of one shop at one instant share their local time, so min(sent_lus) is t0's
-    first = b.group_by(list(BUYER_DAY)).aggregate(t0_us=b.sent_us.min())
     f = first.rename({f"f_{k}": k for k in BUYER_DAY})
-    at = b.join(f, [*(b[k] == f[f"f_{k}"] for k in BUYER_DAY), b.sent_us == f.t0_us])
-    return at.group_by([*BUYER_DAY, "t0_us"]).aggregate(
-        t0_lus=at.sent_lus.min(), t0_seq=at.seq.min()
+    at = c.join(f, [*(c[k] == f[f"f_{k}"] for k in BUYER_DAY), c.first_buyer_us == f.t0_us])
+    # messages of one shop at one instant share their local time, so min(lus) is t0's
+    return at.group_by([*BUYER_DAY, "t0_us", "answered"]).aggregate(
+        t0_lus=at.first_buyer_lus.min(), t0_seq=at.first_buyer_seq.min()
     )
 
 
@@ -198,10 +199,8 @@ def _conversion(
 
 def _shop_inquiries(ctx: MetricContext) -> ir.Table:
     """One row per inquiry buyer-day; after-sales consultations are dropped."""
-    r = ctx.block("valid_replies", Level.AGENT)
-    replied = r.select(*BUYER_DAY).distinct()
     t0 = _first_buyer_messages(ctx)
-    candidates = replied.join(t0, list(BUYER_DAY))
+    candidates = t0.filter(t0.answered).drop("answered")
     t = _conversion(ctx, candidates, _orders(ctx), BUYER_DAY)
     if ctx.rules.after_sales_days > 0:
         # an after-sales consultation: an earlier order in the look-back and none in the window
@@ -221,8 +220,8 @@ def inquiries(ctx: MetricContext, level: Level) -> ir.Table:
     if level is Level.SHOP:
         return _shop_inquiries(ctx).select(*BUYER_DAY, *columns)
     shop = ctx.block("inquiries", Level.SHOP)
-    r = ctx.block("valid_replies", Level.AGENT)
-    repliers = r.group_by([*BUYER_DAY, "agent_id"]).aggregate(first_reply_us=r.sent_us.min())
+    c = ctx.block("agent_chat_days", Level.AGENT)
+    repliers = c.filter(c.has_reply).select(*BUYER_DAY, "agent_id", "first_reply_us")
     agent_rows = repliers.join(
         shop.select(*BUYER_DAY, "t0_us", "t0_lus", "t0_seq"), list(BUYER_DAY)
     )

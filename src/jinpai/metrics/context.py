@@ -61,15 +61,21 @@ class Period:
 
 BlockBuilder = Callable[["MetricContext", Level], ir.Table]
 BLOCKS: dict[str, BlockBuilder] = {}
+VIEWS: set[str] = set()  # blocks recomputed on every use rather than stored
 
 
-def block(name: str) -> Callable[[BlockBuilder], BlockBuilder]:
-    """Register a building block: a derived table defined once and reused by many metrics."""
+def block(name: str, stored: bool = True) -> Callable[[BlockBuilder], BlockBuilder]:
+    """Register a building block: a derived table defined once and reused by many metrics.
+
+    A block is stored (computed once per context) unless ``stored=False``: a cheap filter or
+    projection of a stored block is not worth a copy."""
 
     def register(builder: BlockBuilder) -> BlockBuilder:
         if name in BLOCKS:
             raise ValueError(f"block {name!r} is defined twice")
         BLOCKS[name] = builder
+        if not stored:
+            VIEWS.add(name)
         return builder
 
     return register
@@ -94,7 +100,8 @@ class MetricContext:
             table = BLOCKS[name](self, level)
             # a level-free block returns the other level's (already cached) table: keep it as is
             built = any(table is t for t in self._blocks.values())
-            self._blocks[key] = table.cache() if self.cache_blocks and not built else table
+            store = self.cache_blocks and not built and name not in VIEWS
+            self._blocks[key] = table.cache() if store else table
         return self._blocks[key]
 
     @property
