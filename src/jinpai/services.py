@@ -86,7 +86,12 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
     try:
         timezones = _shop_timezones(con, schema)
         tables = bind_on_engine(
-            source.engine, con=con, schema=schema, timezones=timezones, default_timezone=default_tz
+            source.engine,
+            con=con,
+            schema=schema,
+            timezones=timezones,
+            default_timezone=default_tz,
+            memory_limit=get_settings().memory_limit or None,
         )
         yield BoundTables(tables, timezones, default_tz, con)
     finally:

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         default=None, description="application database (default: sqlite file HOME/jinpai.sqlite)"
     )
     engine: Literal["duckdb", "spark"] = "duckdb"
+    memory_limit: str | None = Field(
+        default="1500MB",
+        pattern=r"^(\d+(\.\d+)?\s*[KMGT]i?B)?$",
+        description="memory a DuckDB report may use before it spills to disk, like '1500MB' or "
+        "'8GB' (empty: DuckDB's own default, 80% of RAM); more memory, faster large reports",
+    )
     profile: str = Field(default="taobao", description="default rule profile")
     timezone: str = Field(default="Asia/Shanghai", description="timezone of a shop without its own")
     pseudonymise_buyers: bool = False

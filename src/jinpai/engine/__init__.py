@@ -33,6 +33,7 @@ def open_tables(
     timezones: Mapping[str, str] | None = None,
     default_timezone: str = "Asia/Shanghai",
     spark: SparkSession | None = None,
+    memory_limit: str | None = None,
 ) -> dict[str, ir.Table]:
     """The canonical tables bound on ``engine``, ready for ``build_report``.
 
@@ -41,6 +42,7 @@ def open_tables(
     ``<table>.parquet`` in the warehouse layout, or a table -> path(s) mapping).
     On Spark, a DuckDB ``con`` is first exported to Parquet in a temporary folder (removed at exit);
     ``spark`` defaults to a local session from :func:`jinpai.engine.spark_backend.spark_session`.
+    ``memory_limit`` caps DuckDB (see :func:`jinpai.engine.duckdb_backend.bind_duckdb`).
     """
     if (con is None) == (parquet is None):
         raise ValueError("give exactly one of con= (DuckDB) or parquet= (a Parquet folder)")
@@ -51,7 +53,7 @@ def open_tables(
         if con is None:
             con = _duckdb_over_parquet(parquet)
             schema = None
-        return bind_duckdb(con, zones, default_timezone, schema=schema)
+        return bind_duckdb(con, zones, default_timezone, schema=schema, memory_limit=memory_limit)
     if engine == "spark":
         try:
             from jinpai.engine import spark_backend

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping
 
 import duckdb
@@ -33,6 +37,10 @@ def bind_duckdb(
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
             raise ValueError(f"memory_limit {memory_limit!r} is not like '1200MB' or '2GB'")
         con.execute(f"SET memory_limit = '{memory_limit}'")
+        # an in-memory connection would spill into ./.tmp of whatever folder the user is in, and
+        # two databases must not share a spill folder
+        spill = tempfile.mkdtemp(dir=_spill_root())
+        con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
     # results are keyed, never read in insertion order: let DuckDB drop it to save memory
     con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")
@@ -55,6 +63,14 @@ def bind_duckdb(
         con.execute(f"CREATE OR REPLACE TEMP VIEW jp_{name} AS {_bound_sql(name, source)}")
     backend = ibis.duckdb.from_connection(con)
     return {name: backend.table(f"jp_{name}") for name in TABLE_NAMES}
+
+
+@functools.cache
+def _spill_root() -> str:
+    """This process's folder for DuckDB spill files, removed when the process ends."""
+    root = tempfile.mkdtemp(prefix="jinpai-spill-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def _empty_table_sql(name: str) -> str:
