@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import re
 import shutil
@@ -40,7 +41,9 @@ def bind_duckdb(
         # an in-memory connection would spill into ./.tmp of whatever folder the user is in, and
         # two databases must not share a spill folder
         spill = tempfile.mkdtemp(dir=_spill_root())
-        con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
+        # a connection that has spilled already (loading a folder) keeps its folder
+        with contextlib.suppress(duckdb.NotImplementedException):
+            con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
     # results are keyed, never read in insertion order: let DuckDB drop it to save memory
     con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")

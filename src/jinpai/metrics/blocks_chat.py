@@ -34,13 +34,6 @@ def _left_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
     return joined.drop(*(f"r_{k}" for k in on))
 
 
-def _inner_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
-    """``left`` with ``right``'s other columns, by equal ``on`` columns (no suffixing relied on)."""
-    renamed = right.rename({f"r_{k}": k for k in on})
-    joined = left.join(renamed, [left[k] == renamed[f"r_{k}"] for k in on])
-    return joined.drop(*(f"r_{k}" for k in on))
-
-
 def _valid_messages(ctx: MetricContext) -> ir.Table:
     """Buyer messages and valid agent messages with their chat-day ``day`` and ``is_buyer``."""
     m = ctx.messages
