@@ -123,10 +123,12 @@ def variant_report(db: Path, response_only: bool, memory_limit: str | None) -> d
     from jinpai.metrics.context import Period
     from jinpai.metrics.rules import rule_settings
 
-    con = duckdb.connect(str(db), read_only=True)
+    # as `jinpai report --db` opens a warehouse: an in-memory database that attaches it read-only
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{db}' AS wh (READ_ONLY)")
     t0 = time.perf_counter()
     limit = None if memory_limit in (None, "none") else memory_limit
-    tables = bind_duckdb(con, {}, TZ, memory_limit=limit)
+    tables = bind_duckdb(con, {}, TZ, schema="wh", memory_limit=limit)
     request = ReportRequest(
         period=Period(START, date.fromordinal(START.toordinal() + DAYS - 1)),
         rules=rule_settings("taobao"),

@@ -51,7 +51,8 @@ def test_worked_example_at_07_59_50() -> None:
     rows = [msg("b1", "a1", B, "07:59:50"), *WORKED[1:]]
     case = messages_case(rows)
     first = min(block_rows(case, "rounds"), key=lambda r: r["begin_us"])
-    assert (first["duration_s"], first["buyer_messages"], first["counted"]) == (3680, 2, False)
+    # two buyer messages before the reply: the round begins at the first of them
+    assert (first["duration_s"], first["agents_before"], first["counted"]) == (3680, 0, False)
     shop = report_of(case)["shop"]
     assert shop["rounds"] == 2
     assert shop["avg_response_s"] == 600

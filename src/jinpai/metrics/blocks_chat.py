@@ -9,6 +9,7 @@ nor end or begin a round; they only count in a chat-day's reception time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
@@ -41,62 +42,59 @@ def _valid_messages(ctx: MetricContext) -> ir.Table:
     return m.mutate(day=m.sent_day, is_buyer=m.sender == "buyer")
 
 
+# (sent_us, seq) packed into one exact decimal that orders as the pair: seq < 2**63
+_SEQ_SPAN = ibis.literal(Decimal(2**63), type="decimal(38, 0)")
+
+
+def _packed(us: ir.IntegerValue, seq: ir.IntegerValue) -> ir.DecimalValue:
+    return us.cast("decimal(38, 0)") * _SEQ_SPAN + seq.cast("decimal(38, 0)")
+
+
 @block("chat_steps")
 def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
-    """The rounds and the valid replies of every chat-day, from one ordered pass (level-free).
+    """The round begins and the valid replies of every chat-day, from one ordered pass
+    (level-free), stored together (``is_round``): read them as ``all_rounds`` and
+    ``valid_replies``.
 
-    Each valid message learns whether the one before it is a buyer's and how many valid agent
-    and buyer messages come before it. A buyer message right after a valid agent message (or the
-    chat-day's first) begins a round; the buyer messages with the same number of agent messages
-    before them are that round, and the next agent message is its reply. A valid agent message
-    with a buyer message before it is a valid reply. Both come out of one sort of the messages,
-    stored together (``is_round``): read them as ``all_rounds`` and ``valid_replies``."""
+    In the order of a chat-day, a buyer message right after a valid agent message (or the
+    chat-day's first) begins a round, and the first valid agent message after it is its reply.
+    A valid agent message after a buyer message is a valid reply. ``agents_before`` numbers the
+    rounds (the valid agent messages before a round's begin)."""
     if level is Level.SHOP:
         return ctx.block("chat_steps", Level.AGENT)
     s = _valid_messages(ctx)
-    order = [s.sent_us, s.seq]
-    upto = ibis.cumulative_window(group_by=list(CHAT_DAY), order_by=order)
-    is_agent = (~s.is_buyer).cast("int64")
+    keys, order = list(CHAT_DAY), [s.sent_us, s.seq]
+    upto = ibis.cumulative_window(group_by=keys, order_by=order)
+    after = ibis.window(group_by=keys, order_by=order, rows=(1, None))
+    agent = ~s.is_buyer
+    is_agent = agent.cast("int64")
+    # the next agent message is the least (sent_us, seq) among the agent messages after a row;
+    # a frame min needs no second sort, and the packed pair gives the seq of that very message
+    reply_us = ibis.ifelse(agent, s.sent_us, ibis.null("int64")).min().over(after)
+    reply_key = ibis.ifelse(agent, _packed(s.sent_us, s.seq), ibis.null("decimal(38, 0)"))
     s = s.mutate(
-        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=list(CHAT_DAY), order_by=order)),
+        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=keys, order_by=order)),
         agents_before=is_agent.sum().over(upto) - is_agent,
         buyers_so_far=s.is_buyer.cast("int64").sum().over(upto),
+        reply_us=reply_us,
+        reply_key=reply_key.min().over(after),
     )
     begins = s.is_buyer & ~s.prev_buyer.fill_null(False)
-    agent = ~s.is_buyer
-    rounds = s.group_by([*CHAT_DAY, "agents_before"]).aggregate(
-        us=s.sent_us.max(where=begins),
-        lus=s.sent_lus.max(where=begins),
-        seq=s.seq.max(where=begins),
-        buyer_messages=s.is_buyer.cast("int64").sum(),
-        reply_us=s.sent_us.max(where=agent),
-        reply_seq=s.seq.max(where=agent),
-    )
-    rounds = rounds.filter(rounds.buyer_messages > 0)
-    replies = s.filter(agent, s.buyers_so_far > 0)
-    return rounds.select(
+    steps = s.filter(begins | (agent & (s.buyers_so_far > 0)))
+    round_only = steps.is_buyer  # the other columns describe a round and are null for a reply
+    return steps.select(
         *CHAT_DAY,
-        "us",
-        "lus",
-        "seq",
-        "agents_before",
-        is_round=ibis.literal(True),
-        buyer_messages="buyer_messages",
-        reply_us="reply_us",
-        reply_seq="reply_seq",
-    ).union(
-        replies.select(
-            *CHAT_DAY,
-            us="sent_us",
-            lus=ibis.null("int64"),  # not needed: a reply is placed by its UTC instant
-            seq="seq",
-            agents_before=ibis.null("int64"),
-            is_round=ibis.literal(False),
-            buyer_messages=ibis.null("int64"),
-            reply_us=ibis.null("int64"),
-            reply_seq=ibis.null("int64"),
+        is_round=round_only,
+        us="sent_us",
+        seq="seq",
+        lus=ibis.ifelse(round_only, steps.sent_lus, ibis.null("int64")),
+        agents_before=ibis.ifelse(round_only, steps.agents_before, ibis.null("int64")),
+        reply_us=ibis.ifelse(round_only, steps.reply_us, ibis.null("int64")),
+        reply_seq=ibis.ifelse(
+            round_only,
+            (steps.reply_key - _packed(steps.reply_us, ibis.literal(0))).cast("int64"),
+            ibis.null("int64"),
         ),
-        distinct=False,
     )
 
 
@@ -123,7 +121,6 @@ def all_rounds(ctx: MetricContext, level: Level) -> ir.Table:
         begin_lus="lus",
         begin_seq="seq",
         agents_before="agents_before",
-        buyer_messages="buyer_messages",
         reply_us="reply_us",
         reply_seq="reply_seq",
     )
@@ -185,7 +182,6 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
         capped_s=capped,
         # answered within fast_response_s ("within" includes the threshold)
         fast=r.answered & (r.duration_s <= rules.fast_response_s),
-        buyer_messages="buyer_messages",
         agents_before="agents_before",
         exists="exists",
     )
