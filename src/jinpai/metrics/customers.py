@@ -139,17 +139,23 @@ def _windows(ctx: MetricContext, grain: Grain) -> ir.Table:
     return ibis.memtable(data, schema={"w_first": "int64", "w_last": "int64"})
 
 
-def _members(ctx: MetricContext, grain: Grain, lo: int, hi: int) -> ir.Table:
-    """Distinct (shop[, agent], window, buyer): at shop level buyers with a purchase in
-    [w_first + lo, w_first + hi]; per agent the agent's customers with the order created there.
-    ``hi`` None means up to w_last."""
+def _within(day: ir.IntegerValue, w: ir.Table, grain: Grain) -> list[ir.BooleanValue]:
+    """``day`` in the window [w_first, w_last]. A one-day window is an equality, so the join is
+    a hash join rather than a range join of every row with every day."""
+    if grain.by_day:
+        return [day == w.w_first]
+    return [day >= w.w_first, day <= w.w_last]
+
+
+def _members(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """Distinct (shop[, agent], window, buyer): at shop level buyers with a purchase in the
+    window; per agent the agent's customers with the order created in it."""
     w = _windows(ctx, grain)
     if grain.level is Level.SHOP:
         t, day = ctx.block("purchases", Level.SHOP), "day"
     else:
         t, day = _customer_orders(ctx), "created_day"
-    upper = w.w_last if hi is None else w.w_first + hi
-    j = t.join(w, [t[day] >= w.w_first + lo, t[day] <= upper])
+    j = t.join(w, _within(t[day], w, grain))
     keys = ["shop_id", "agent_id"] if grain.level is Level.AGENT else ["shop_id"]
     return j.select(*keys, "w_first", "w_last", "buyer_id").distinct()
 
@@ -214,7 +220,7 @@ def _keyed(ctx: MetricContext, grain: Grain, t: ir.Table, **figures: Any) -> dic
 
 
 def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
-    members = _members(ctx, grain, 0, None)
+    members = _members(ctx, grain)
     t = _flag(members, _purchases_before(ctx, members), "repeat")
     return _keyed(ctx, grain, t, num=t.repeat.cast("int64").sum(), den=t.count())
 
@@ -253,7 +259,7 @@ def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
             c.next_day.isnull() | (c.next_day >= w.w_first),
         ],
     ).select("shop_id", "agent_id", "w_first", "w_last", "buyer_id")
-    active = p.join(w, [p.day >= w.w_first, p.day <= w.w_last])
+    active = p.join(w, _within(p.day, w, grain))
     t = _flag(members, active, "active")
     return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
 
@@ -266,7 +272,7 @@ def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
         h = p.join(w, [p.day <= w.w_last, p.next_day.isnull() | (p.next_day > w.w_last)])
         h = h.mutate(n=h.purchase_no, span=h.day - h.first_day)
     else:
-        h = _history_at_end(ctx, _members(ctx, grain, 0, None))
+        h = _history_at_end(ctx, _members(ctx, grain))
     h = h.filter(h.n >= 2, h.n < WHOLESALER_DAYS)
     return _keyed(ctx, grain, h, num=h.span.sum(), den=(h.n - 1).sum())
 
