@@ -95,7 +95,9 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
         )
         yield BoundTables(tables, timezones, default_tz, con)
     finally:
-        con.close()
+        from jinpai.engine.duckdb_backend import close
+
+        close(con)  # and its spill folder
 
 
 def _load_folder(folder: Path, timezone: str) -> duckdb.DuckDBPyConnection:

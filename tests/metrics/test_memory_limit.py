@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from jinpai.demo import generate_shop
+from jinpai.engine import duckdb_backend
 from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.services import ReportOptions, ReportSource, build_report
 from jinpai.settings import Settings, get_settings
@@ -52,6 +53,11 @@ def test_the_cap_reaches_duckdb_and_spills_into_a_private_folder(tmp_path: Path)
     other = duckdb.connect()
     bind_duckdb(other, {}, "Asia/Shanghai", memory_limit="300MB")
     assert other.execute("SELECT current_setting('temp_directory')").fetchone()[0] != spill
+    duckdb_backend.close(con)
+    assert not Path(spill).exists()
+    uncapped = duckdb.connect()
+    bind_duckdb(uncapped, {}, "Asia/Shanghai")
+    duckdb_backend.close(uncapped)  # its default folder is DuckDB's, left alone
 
 
 @pytest.mark.parametrize("bad", ["lots", "300", "1.5 GiBs", "300MB; DROP TABLE x"])

@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import duckdb
 import ibis
@@ -66,6 +67,14 @@ def bind_duckdb(
         con.execute(f"CREATE OR REPLACE TEMP VIEW jp_{name} AS {_bound_sql(name, source)}")
     backend = ibis.duckdb.from_connection(con)
     return {name: backend.table(f"jp_{name}") for name in TABLE_NAMES}
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close ``con`` and remove the spill folder ``bind_duckdb`` gave it, if any."""
+    folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    con.close()
+    if folder.parent == Path(_spill_root()):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.cache
