@@ -61,6 +61,7 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
 
     Without a folder or a database the installation's warehouse (settings) is used.
     """
+    from jinpai.canonical.validation import sql_string
     from jinpai.engine import ENGINES
     from jinpai.engine import open_tables as bind_on_engine
 
@@ -78,7 +79,7 @@ def open_tables(source: ReportSource, timezone: str | None = None) -> Iterator[B
             raise ReportInputError(f"no warehouse at {path}: import data first or give --data")
         con = duckdb.connect()
         try:
-            con.execute(f"ATTACH '{_sql_text(str(path))}' AS wh (READ_ONLY)")
+            con.execute(f"ATTACH {sql_string(str(path))} AS wh (READ_ONLY)")
         except duckdb.Error as exc:
             con.close()
             raise ReportInputError(f"cannot open the warehouse {path}: {exc}") from None
@@ -126,10 +127,6 @@ def _shop_timezones(con: duckdb.DuckDBPyConnection, schema: str | None) -> dict[
         f"SELECT shop_id, timezone FROM {prefix}shops WHERE timezone IS NOT NULL"
     ).fetchall()
     return {str(shop): str(tz) for shop, tz in found}
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def parse_period(start: str | None, end: str | None, month: str | None) -> tuple[date, date]:

@@ -97,13 +97,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(value: str) -> str:
-    """A SQL string literal of a code constant (never of user input)."""
+def sql_string(value: str) -> str:
+    """A SQL string literal: for code constants, and for the paths of DuckDB statements that
+    take no parameters (ATTACH, SET, COPY, read_parquet lists)."""
     return "'" + value.replace("'", "''") + "'"
 
 
 def _lits(values: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(_lit(v) for v in values)
+    return ", ".join(sql_string(v) for v in values)
 
 
 def clean_cells(cells: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -120,7 +121,7 @@ def clean_text_sql(expr: str) -> str:
     unwrapped = f"regexp_replace({expr}, '^=\"(.*)\"$', '\\1', 's')"
     return (
         f"CASE WHEN starts_with({expr}, '=\"') "
-        f"THEN NULLIF(trim({unwrapped}, {_lit(_TRIM_CHARS)}), '') ELSE {expr} END"
+        f"THEN NULLIF(trim({unwrapped}, {sql_string(_TRIM_CHARS)}), '') ELSE {expr} END"
     )
 
 
@@ -190,7 +191,9 @@ def bool_sql(x: str) -> str:
 
 def choice_sql(x: str, column: Column) -> str:
     """Canonical value of a choice (NULL when unknown) from the schema's spellings."""
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in column.choices.items())
+    whens = " ".join(
+        f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in column.choices.items()
+    )
     return f"CASE lower({x}) {whens} END"
 
 
@@ -202,7 +205,7 @@ def _default_sql(column: Column) -> str | None:
         return "true" if d else "false"
     if isinstance(d, int | float):
         return str(d)
-    return _lit(str(d))
+    return sql_string(str(d))
 
 
 def _parse(column: Column, x: str, time_format: bool) -> str:
@@ -243,7 +246,7 @@ _KIND_WORDS = {
 def _error(column: Column) -> str:
     """SQL for the problem of one value (a STRUCT(column, reason)) or NULL."""
     n, raw = _q(column.name), _q(column.name + "__in")
-    col = _lit(column.name)
+    col = sql_string(column.name)
     whens = []
     if column.required:
         whens.append(f"WHEN {raw} IS NULL THEN {{'column': {col}, 'reason': 'missing value'}}")
@@ -254,7 +257,7 @@ def _error(column: Column) -> str:
             f"WHEN {raw} IS NOT NULL AND {n} IS NULL THEN {{'column': {col}, 'reason': {reason}}}"
         )
     elif column.kind in _KIND_WORDS:
-        reason = f"{_lit(_KIND_WORDS[column.kind])} || ': ''' || {raw} || ''''"
+        reason = f"{sql_string(_KIND_WORDS[column.kind])} || ': ''' || {raw} || ''''"
         whens.append(
             f"WHEN {raw} IS NOT NULL AND {n} IS NULL THEN {{'column': {col}, 'reason': {reason}}}"
         )
@@ -316,7 +319,7 @@ def validation_sql(
 
     errors = [_error(c) for c in table.columns]
     errors += [
-        f"CASE WHEN {r.failing} THEN {{'column': {_lit(r.column)}, 'reason': {_lit(r.reason)}}} END"
+        f"CASE WHEN {r.failing} THEN {{'column': {sql_string(r.column)}, 'reason': {sql_string(r.reason)}}} END"
         for r in ROW_RULES.get(table.name, ())
     ]
     errors += _score_rules(table)

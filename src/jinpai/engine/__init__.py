@@ -77,12 +77,13 @@ def _duckdb_over_parquet(source: ParquetSource | None) -> duckdb.DuckDBPyConnect
     """An in-memory DuckDB with one view per Parquet table (nothing is copied)."""
     import duckdb
 
+    from jinpai.canonical.validation import sql_string
     from jinpai.engine.spark_backend import table_paths
 
     con = duckdb.connect()
     assert source is not None
     for name, paths in table_paths(source).items():
-        files = ", ".join("'" + _parquet_glob(p).replace("'", "''") + "'" for p in paths)
+        files = ", ".join(sql_string(_parquet_glob(p)) for p in paths)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
     return con
 

@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from jinpai.canonical.schema import TABLES, Kind
-from jinpai.canonical.validation import sql_type
+from jinpai.canonical.validation import sql_string, sql_type
 from jinpai.metrics.context import TABLE_NAMES
 
 
@@ -44,7 +44,7 @@ def bind_duckdb(
         spill = tempfile.mkdtemp(dir=_spill_root())
         # a connection that has spilled already (loading a folder) keeps its folder
         with contextlib.suppress(duckdb.NotImplementedException):
-            con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
+            con.execute(f"SET temp_directory = {sql_string(spill)}")
     # results are keyed, never read in insertion order: let DuckDB drop it to save memory
     con.execute("SET preserve_insertion_order = false")
     con.execute("CREATE OR REPLACE TEMP TABLE jp_shop_tz (shop_id VARCHAR, tz VARCHAR)")

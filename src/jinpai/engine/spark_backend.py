@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from jinpai.canonical.schema import DEFAULT_SHOP, TABLES, Column, Kind
+from jinpai.canonical.validation import sql_string
 from jinpai.metrics.context import TABLE_NAMES
 
 if TYPE_CHECKING:
@@ -241,10 +242,11 @@ def export_parquet(
         if name not in existing:
             continue
         target = out_dir / f"{name}.parquet"
-        quoted = str(target).replace("'", "''")
         # identifiers come from the canonical schema only; ordered by seq to keep file order
         order = " ORDER BY seq" if _has_column(con, prefix, name, "seq") else ""
-        con.execute(f"COPY (SELECT * FROM {prefix}{name}{order}) TO '{quoted}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * FROM {prefix}{name}{order}) TO {sql_string(str(target))} (FORMAT parquet)"
+        )
         written[name] = target
     return written
 
