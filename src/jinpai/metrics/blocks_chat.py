@@ -1,7 +1,8 @@
 """Building blocks of the chat family (metrics.md, Chat metrics): replies, rounds and chat-days.
 
 A **chat** is the messages of one (shop, buyer, agent), a **chat-day** those of one shop-local day:
-its key is ``(shop_id, agent_id, buyer_id, day)``. Within a chat-day events are ordered by
+its key is ``(shop_id, agent_id, buyer_id, day)``, or in one integer ``chat_key``: the least seq of
+its messages (seq is unique within a table). Within a chat-day events are ordered by
 ``(sent_us, seq)``. Auto replies (``is_auto``) are never valid agent messages: they neither reply,
 nor end or begin a round; they only count in a chat-day's reception time.
 """
@@ -46,15 +47,42 @@ def _valid_messages(ctx: MetricContext) -> ir.Table:
 _SEQ_SPAN = ibis.literal(Decimal(2**63), type="decimal(38, 0)")
 
 
-def _packed(us: ir.IntegerValue, seq: ir.IntegerValue) -> ir.DecimalValue:
+def packed(us: ir.IntegerValue, seq: ir.IntegerValue) -> ir.DecimalValue:
+    """An event's (sent_us, seq) as one exact number: min/max/argmax of it pick the earliest or
+    the last event, ties of sent_us broken by seq."""
     return us.cast("decimal(38, 0)") * _SEQ_SPAN + seq.cast("decimal(38, 0)")
+
+
+@block("message_chat_days")
+def message_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
+    """One row per chat-day over all its messages, auto replies included (level-free), with its
+    ``chat_key``: the ordered pass sorts by that one integer instead of four text columns."""
+    if level is Level.SHOP:
+        return ctx.block("message_chat_days", Level.AGENT)
+    m = ctx.messages.mutate(day=ctx.messages.sent_day)
+    is_buyer = m.sender == "buyer"
+    valid_agent = (m.sender == "agent") & ~m.is_auto
+    return m.group_by(list(CHAT_DAY)).aggregate(
+        chat_key=m.seq.min(),
+        first_us=m.sent_us.min(),
+        last_us=m.sent_us.max(),
+        first_buyer_us=m.sent_us.min(where=is_buyer),
+        buyer_messages=is_buyer.cast("int64").sum(),
+        valid_agent_messages=valid_agent.cast("int64").sum(),
+    )
+
+
+def _chat_day_of(ctx: MetricContext, steps: ir.Table) -> ir.Table:
+    """``steps`` (keyed by ``chat_key``) with the chat-day's ``shop_id, agent_id, buyer_id, day``."""
+    d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, d_key="chat_key")
+    return steps.join(d, steps.chat_key == d.d_key).drop("d_key")
 
 
 @block("chat_steps")
 def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
     """The round begins and the valid replies of every chat-day, from one ordered pass
-    (level-free), stored together (``is_round``): read them as ``all_rounds`` and
-    ``valid_replies``.
+    (level-free), stored together (``is_round``) by ``chat_key``: read them as ``all_rounds``
+    and ``valid_replies``.
 
     In the order of a chat-day, a buyer message right after a valid agent message (or the
     chat-day's first) begins a round, and the first valid agent message after it is its reply.
@@ -62,18 +90,23 @@ def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
     rounds (the valid agent messages before a round's begin)."""
     if level is Level.SHOP:
         return ctx.block("chat_steps", Level.AGENT)
-    s = _valid_messages(ctx)
-    keys, order = list(CHAT_DAY), [s.sent_us, s.seq]
-    upto = ibis.cumulative_window(group_by=keys, order_by=order)
-    after = ibis.window(group_by=keys, order_by=order, rows=(1, None))
+    v = _valid_messages(ctx)
+    d = ctx.block("message_chat_days", Level.AGENT)
+    d = d.select(**{f"d_{k}": k for k in CHAT_DAY}, chat_key="chat_key")
+    s = v.join(d, [v[k] == d[f"d_{k}"] for k in CHAT_DAY]).select(
+        "chat_key", "sent_us", "sent_lus", "seq", "is_buyer"
+    )
+    order = [s.sent_us, s.seq]
+    upto = ibis.cumulative_window(group_by=s.chat_key, order_by=order)
+    after = ibis.window(group_by=s.chat_key, order_by=order, rows=(1, None))
     agent = ~s.is_buyer
     is_agent = agent.cast("int64")
     # the next agent message is the least (sent_us, seq) among the agent messages after a row;
     # a frame min needs no second sort, and the packed pair gives the seq of that very message
     reply_us = ibis.ifelse(agent, s.sent_us, ibis.null("int64")).min().over(after)
-    reply_key = ibis.ifelse(agent, _packed(s.sent_us, s.seq), ibis.null("decimal(38, 0)"))
+    reply_key = ibis.ifelse(agent, packed(s.sent_us, s.seq), ibis.null("decimal(38, 0)"))
     s = s.mutate(
-        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=keys, order_by=order)),
+        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=s.chat_key, order_by=order)),
         agents_before=is_agent.sum().over(upto) - is_agent,
         buyers_so_far=s.is_buyer.cast("int64").sum().over(upto),
         reply_us=reply_us,
@@ -83,7 +116,7 @@ def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
     steps = s.filter(begins | (agent & (s.buyers_so_far > 0)))
     round_only = steps.is_buyer  # the other columns describe a round and are null for a reply
     return steps.select(
-        *CHAT_DAY,
+        "chat_key",
         is_round=round_only,
         us="sent_us",
         seq="seq",
@@ -92,7 +125,7 @@ def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
         reply_us=ibis.ifelse(round_only, steps.reply_us, ibis.null("int64")),
         reply_seq=ibis.ifelse(
             round_only,
-            (steps.reply_key - _packed(steps.reply_us, ibis.literal(0))).cast("int64"),
+            (steps.reply_key - packed(steps.reply_us, ibis.literal(0))).cast("int64"),
             ibis.null("int64"),
         ),
     )
@@ -102,7 +135,7 @@ def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
 def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
     """Valid agent messages that come after a buyer message of the same chat-day (level-free)."""
     s = ctx.block("chat_steps", Level.AGENT)
-    s = s.filter(~s.is_round)
+    s = _chat_day_of(ctx, s.filter(~s.is_round))
     return s.select(*CHAT_DAY, sent_us="us", seq="seq")
 
 
@@ -114,9 +147,10 @@ def all_rounds(ctx: MetricContext, level: Level) -> ir.Table:
     them (a buyer message right after a valid agent message, or the chat-day's first) and ends at
     the next valid agent message (one right after a buyer message), if that day has one."""
     s = ctx.block("chat_steps", Level.AGENT)
-    s = s.filter(s.is_round)
+    s = _chat_day_of(ctx, s.filter(s.is_round))
     return s.select(
         *CHAT_DAY,
+        "chat_key",
         begin_us="us",
         begin_lus="lus",
         begin_seq="seq",
@@ -171,6 +205,7 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
         "agent_id",
         "buyer_id",
         "day",
+        "chat_key",
         "begin_us",
         "begin_lus",
         "begin_seq",
@@ -191,11 +226,11 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
 def rounds(ctx: MetricContext, level: Level) -> ir.Table:
     """One row per round (level-free: the shop pools the rounds of every chat)."""
     r = _round_facts(ctx)
-    return r.filter(r.exists).drop("exists")
+    return r.filter(r.exists).drop("exists", "chat_key")
 
 
 def _transferred_chat_days(ctx: MetricContext, days: ir.Table) -> ir.Table:
-    """Chat-days with a round still open when the buyer wrote to another agent.
+    """The ``chat_key`` of chat-days with a round still open when the buyer wrote to another agent.
 
     Rounds open at as_of count too: the buyer has already moved on, whatever happens next."""
     # only a buyer-day in which the buyer wrote to two agents or more can hold a transfer
@@ -235,7 +270,7 @@ def _transferred_chat_days(ctx: MetricContext, days: ir.Table) -> ir.Table:
             before_reply,
         ],
     )
-    return moved.select(*CHAT_DAY).distinct().mutate(transferred_out=ibis.literal(True))
+    return moved.select("chat_key").distinct().mutate(transferred_out=ibis.literal(True))
 
 
 @block("agent_chat_days")
@@ -245,16 +280,7 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
     if level is Level.SHOP:
         return ctx.block("agent_chat_days", Level.AGENT)
     rules = ctx.rules
-    m = ctx.messages.mutate(day=ctx.messages.sent_day)
-    is_buyer = m.sender == "buyer"
-    valid_agent = (m.sender == "agent") & ~m.is_auto
-    days = m.group_by(list(CHAT_DAY)).aggregate(
-        first_us=m.sent_us.min(),
-        last_us=m.sent_us.max(),
-        first_buyer_us=m.sent_us.min(where=is_buyer),
-        buyer_messages=is_buyer.cast("int64").sum(),
-        valid_agent_messages=valid_agent.cast("int64").sum(),
-    )
+    days = ctx.block("message_chat_days", Level.AGENT)
     r = _round_facts(ctx)
     counted = r.exists & r.counted
     late = (
@@ -262,7 +288,7 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         if rules.reply_within_s is not None
         else counted & ibis.literal(False)  # no reply_within_s: nothing is late
     )
-    per_round = r.group_by(list(CHAT_DAY)).aggregate(
+    per_round = r.group_by("chat_key").aggregate(
         # the first round (fewest agent messages before it) begins at the first buyer message,
         # and only the last round can be open, so the earliest reply is the chat-day's first
         # valid reply; the agent messages before the first round are the only valid ones that
@@ -277,8 +303,8 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         .sum(),
         late_rounds=late.cast("int64").sum(),
     )
-    t = _left_join(days, per_round, CHAT_DAY)
-    t = _left_join(t, _transferred_chat_days(ctx, days), CHAT_DAY)
+    t = _left_join(days, per_round, ["chat_key"])
+    t = _left_join(t, _transferred_chat_days(ctx, days), ["chat_key"])
     t = t.mutate(
         replies=ibis.ifelse(
             t.first_reply_us.isnull(), 0, t.valid_agent_messages - t.outreach.fill_null(0)

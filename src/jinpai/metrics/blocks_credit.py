@@ -16,8 +16,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-import jinpai.metrics.blocks_chat  # noqa: F401  (registers the chat blocks read here)
 from jinpai.metrics.base import Level
+from jinpai.metrics.blocks_chat import packed  # also registers the chat blocks read here
 from jinpai.metrics.context import MetricContext, block
 from jinpai.metrics.rules import MICROS_PER_DAY
 
@@ -90,19 +90,16 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
             (r.r_us < pairs.created_us) | (pairs.paid_us.notnull() & (r.r_us < pairs.paid_us)),
         ],
     )
-    pairs = pairs.mutate(before=pairs.r_us < pairs.created_us)
-    last = ibis.row_number().over(
-        group_by=[pairs.shop_id, pairs.order_id, pairs.before],
-        order_by=[ibis.desc(pairs.r_us), ibis.desc(pairs.r_seq)],
-    )
-    pairs = pairs.mutate(rank=last).filter(lambda t: t.rank == 0)
-    before, after = pairs.before, ~pairs.before
+    # the last reply of each window: the greatest (sent_us, seq), packed into one exact key
+    before = pairs.r_us < pairs.created_us
+    after = ~before
+    key = packed(pairs.r_us, pairs.r_seq)
     credit = pairs.group_by(c_shop="shop_id", c_order="order_id").aggregate(
-        c_agent=pairs.r_agent.max(where=before),
-        c_seq=pairs.r_seq.max(where=before),
+        c_agent=pairs.r_agent.argmax(key, where=before),
+        c_seq=pairs.r_seq.argmax(key, where=before),
         c_us=pairs.r_us.max(where=before),
-        s_agent=pairs.r_agent.max(where=after),
-        s_seq=pairs.r_seq.max(where=after),
+        s_agent=pairs.r_agent.argmax(key, where=after),
+        s_seq=pairs.r_seq.argmax(key, where=after),
         s_us=pairs.r_us.max(where=after),
     )
     t = orders.left_join(
