@@ -234,7 +234,7 @@ def _orders(ctx: MetricContext) -> ir.Table:
     return ctx.block("credited_orders", Level.SHOP)
 
 
-@block("sales_orders")
+@block("sales_orders", stored=False)
 def sales_orders(ctx: MetricContext, level: Level) -> ir.Table:
     """The sales orders: inquiry orders (agent_id = the credited agent), paid, not fully
     refunded. Attributed by created_day."""
@@ -242,7 +242,7 @@ def sales_orders(ctx: MetricContext, level: Level) -> ir.Table:
     return o.filter(o.credit == "inquiry", o.paid_us.notnull(), ~o.fully_refunded)
 
 
-@block("secured_silent_orders")
+@block("secured_silent_orders", stored=False)
 def secured_silent_orders(ctx: MetricContext, level: Level) -> ir.Table:
     """Secured silent orders, paid, not fully refunded, with ``agent_id`` = the securing agent.
     Attributed by created_day."""
@@ -251,7 +251,7 @@ def secured_silent_orders(ctx: MetricContext, level: Level) -> ir.Table:
     return o.mutate(agent_id=o.secured_agent_id)
 
 
-@block("volume_orders")
+@block("volume_orders", stored=False)
 def volume_orders(ctx: MetricContext, level: Level) -> ir.Table:
     """Shop: every order. Agent: the inquiry orders credited to the agent."""
     o = _orders(ctx)
