@@ -7,7 +7,8 @@ three columns (the engine is the only code that knows how a backend converts tim
 - ``X_lus`` shop-local wall time as epoch microseconds (time of day, day boundaries),
 - ``X_day`` the shop-local day as whole days since 1970-01-01.
 
-Rows also carry ``shop_id`` and ``seq`` (import order, the tie-break of equal timestamps).
+Rows also carry ``shop_id`` and ``seq``: the import order, unique within a table (the tie-break of
+equal timestamps, and the least seq of a chat-day is its key).
 Here the tables are cut at ``as_of``: nothing after it exists (metrics.md, Conventions).
 """
 
