@@ -120,6 +120,7 @@ def variant_report(db: Path, response_only: bool, memory_limit: str | None) -> d
     # (~0.8 s) lazily on the first result
     import ibis.backends.duckdb.converter  # noqa: F401
 
+    from jinpai.canonical.validation import sql_string
     from jinpai.engine.duckdb_backend import bind_duckdb
     from jinpai.engine.report import ReportRequest, build_report
     from jinpai.metrics.context import Period
@@ -127,7 +128,7 @@ def variant_report(db: Path, response_only: bool, memory_limit: str | None) -> d
 
     # as `jinpai report --db` opens a warehouse: an in-memory database that attaches it read-only
     con = duckdb.connect()
-    con.execute(f"ATTACH '{db}' AS wh (READ_ONLY)")
+    con.execute(f"ATTACH {sql_string(str(db))} AS wh (READ_ONLY)")
     t0 = time.perf_counter()
     limit = None if memory_limit in (None, "none") else memory_limit
     tables = bind_duckdb(con, {}, TZ, schema="wh", memory_limit=limit)

@@ -90,12 +90,9 @@ def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
     rounds (the valid agent messages before a round's begin)."""
     if level is Level.SHOP:
         return ctx.block("chat_steps", Level.AGENT)
-    v = _valid_messages(ctx)
-    d = ctx.block("message_chat_days", Level.AGENT)
-    d = d.select(**{f"d_{k}": k for k in CHAT_DAY}, chat_key="chat_key")
-    s = v.join(d, [v[k] == d[f"d_{k}"] for k in CHAT_DAY]).select(
-        "chat_key", "sent_us", "sent_lus", "seq", "is_buyer"
-    )
+    d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, "chat_key")
+    s = _valid_messages(ctx).join(d, list(CHAT_DAY))
+    s = s.select("chat_key", "sent_us", "sent_lus", "seq", "is_buyer")
     order = [s.sent_us, s.seq]
     upto = ibis.cumulative_window(group_by=s.chat_key, order_by=order)
     after = ibis.window(group_by=s.chat_key, order_by=order, rows=(1, None))
