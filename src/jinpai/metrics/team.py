@@ -21,10 +21,10 @@ EPOCH_ISOWEEKDAY = 4  # 1970-01-01, day index 0, was a Thursday
 
 @block("agent_days")
 def agent_days(ctx: MetricContext, level: Level) -> ir.Table:
-    """Days on which an agent sent at least one valid (typed, not automatic) message."""
-    m = ctx.messages
-    typed = m.filter(m.sender == "agent", ~m.is_auto)
-    return typed.select("shop_id", "agent_id", day=typed.sent_day).distinct()
+    """Days on which an agent sent at least one valid (typed, not automatic) message: the days of
+    their chat-days with one (the chat family's block; no second pass over all messages)."""
+    d = ctx.block("message_chat_days", Level.AGENT)
+    return d.filter(d.valid_agent_messages > 0).select("shop_id", "agent_id", "day").distinct()
 
 
 def _isoweekday(day: ir.IntegerValue) -> ir.IntegerValue:
