@@ -52,7 +52,7 @@ def test_worked_example_at_07_59_50() -> None:
     case = messages_case(rows)
     first = min(block_rows(case, "rounds"), key=lambda r: r["begin_us"])
     # two buyer messages before the reply: the round begins at the first of them
-    assert (first["duration_s"], first["agents_before"], first["counted"]) == (3680, 0, False)
+    assert (first["duration_us"], first["agents_before"], first["counted"]) == (3680e6, 0, False)
     shop = report_of(case)["shop"]
     assert shop["rounds"] == 2
     assert shop["avg_response_s"] == 600
@@ -91,10 +91,10 @@ def test_jd_profile_has_no_cap_and_starts_at_nine() -> None:
     assert shop["fast_response_rate"] == pytest.approx(1 / 3)
     assert shop["slow_buyers"] == 2  # b2 (900 s) and b4 (unanswered)
     capped = {
-        r["buyer_id"]: r["capped_s"]
+        r["buyer_id"]: r["capped_us"]
         for r in block_rows(messages_case(rows, profile="jd"), "rounds")
     }
-    assert capped["b4"] is None and capped["b2"] == 900
+    assert capped["b4"] is None and capped["b2"] == 900e6
 
 
 def test_raw_profile_counts_all_hours() -> None:

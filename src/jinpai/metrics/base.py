@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from jinpai.metrics.context import MetricContext
 
 
+def exact_mean(
+    micros: ir.IntegerColumn, micros_per_unit: int, where: ir.BooleanValue | None = None
+) -> ir.FloatingScalar:
+    """The mean of a duration held in whole microseconds, in units of ``micros_per_unit``: the sum
+    is exact and divided once, so the figure never depends on the order rows are read in (a sum
+    of floats does, in its last digits, with the thread count or a memory cap)."""
+    total = micros.sum(where=where).cast("float64")
+    return total / (micros.count(where=where) * micros_per_unit).nullif(0)
+
+
 class Unit(StrEnum):
     COUNT = "count"
     RATE = "rate"  # a fraction in [0, 1]

@@ -23,10 +23,6 @@ CHAT_DAY = ("shop_id", "agent_id", "buyer_id", "day")
 BUYER_DAY = ("shop_id", "buyer_id", "day")
 
 
-def _seconds(micros: ir.IntegerValue) -> ir.FloatingValue:
-    return micros.cast("float64") / MICROS_PER_SECOND
-
-
 def _left_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
     """``left`` with ``right``'s other columns (null where no match), by equal ``on`` columns.
 
@@ -180,11 +176,12 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
     rules = ctx.rules
     r = ctx.block("all_rounds", Level.AGENT)
     answered = r.reply_us.notnull()
+    duration_us = r.reply_us - r.begin_us
     time_of_day_us = r.begin_lus - r.day * MICROS_PER_DAY
     r = r.mutate(
         exists=answered | (r.day != ctx.as_of_day),
         answered=answered,
-        duration_s=_seconds(r.reply_us - r.begin_us),
+        duration_us=duration_us,
         # service hours are [start, end): 23:00:00 is outside
         counted=(time_of_day_us >= rules.service_start_s * MICROS_PER_SECOND)
         & (time_of_day_us < rules.service_end_s * MICROS_PER_SECOND),
@@ -194,9 +191,10 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
         r = r.mutate(counted=r.counted & r.in_shift)
     cap = rules.round_cap_s
     if cap is None:
-        capped = r.duration_s
+        capped = r.duration_us
     else:
-        capped = ibis.ifelse(r.answered, ibis.least(r.duration_s, float(cap)), float(cap))
+        cap_us = round(cap * MICROS_PER_SECOND)
+        capped = ibis.ifelse(r.answered, ibis.least(r.duration_us, cap_us), cap_us)
     return r.select(
         "shop_id",
         "agent_id",
@@ -208,12 +206,12 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
         "begin_seq",
         "reply_us",
         "reply_seq",
-        "duration_s",
+        "duration_us",
         "answered",
         "counted",
-        capped_s=capped,
+        capped_us=capped,
         # answered within fast_response_s ("within" includes the threshold)
-        fast=r.answered & (r.duration_s <= rules.fast_response_s),
+        fast=r.answered & (r.duration_us <= rules.fast_response_s * MICROS_PER_SECOND),
         agents_before="agents_before",
         exists="exists",
     )
@@ -281,7 +279,7 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
     r = _round_facts(ctx)
     counted = r.exists & r.counted
     late = (
-        counted & (~r.answered | (r.duration_s > rules.reply_within_s))
+        counted & (~r.answered | (r.duration_us > rules.reply_within_s * MICROS_PER_SECOND))
         if rules.reply_within_s is not None
         else counted & ibis.literal(False)  # no reply_within_s: nothing is late
     )
@@ -295,7 +293,9 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         first_reply_us=r.reply_us.min(),
         outreach=r.agents_before.min(),
         counted_rounds=counted.cast("int64").sum(),
-        slow_rounds=(counted & (~r.answered | (r.duration_s > rules.slow_response_s)))
+        slow_rounds=(
+            counted & (~r.answered | (r.duration_us > rules.slow_response_s * MICROS_PER_SECOND))
+        )
         .cast("int64")
         .sum(),
         late_rounds=late.cast("int64").sum(),
@@ -336,8 +336,8 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         slow=t.slow_rounds > 0,
         transferred_out="transferred_out",
         # the first valid reply of a chat-day always follows its first buyer message
-        first_response_s=_seconds(t.first_reply_us - t.first_buyer_us),
-        reception_s=ibis.ifelse(received, _seconds(t.last_us - t.first_us), ibis.null("float64")),
+        first_response_us=t.first_reply_us - t.first_buyer_us,
+        reception_us=ibis.ifelse(received, t.last_us - t.first_us, ibis.null("int64")),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from jinpai.metrics.base import Aggregate, Direction, Level, Metric, Unit
+from jinpai.metrics.base import Aggregate, Direction, Level, Metric, Unit, exact_mean
 from jinpai.metrics.context import MetricContext, block
 
 FAMILY = "cases"
@@ -39,7 +39,7 @@ def after_sales_cases(ctx: MetricContext, level: Level) -> ir.Table:
         "resolved_us",
         "resolved_lus",
         "resolved_day",
-        handling_hours=handling_us / MICROS_PER_HOUR,
+        handling_us=handling_us,
         within_sla=ibis.ifelse(handling_us <= sla_us, 1, 0),  # null while open
         dispute=ibis.ifelse(c.disputed, 1, 0),
     )
@@ -84,7 +84,7 @@ METRICS: list[Metric] = [
         direction=Direction.LOWER,
         description="Mean of resolved_at - opened_at, in hours, over the cases resolved in the "
         "period.",
-        value=lambda t: t.handling_hours.mean(),
+        value=lambda t: exact_mean(t.handling_us, MICROS_PER_HOUR),
         empty=None,
     ),
     _resolved(

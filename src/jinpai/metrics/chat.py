@@ -8,7 +8,8 @@ from typing import Any
 import ibis.expr.types as ir
 
 from jinpai.metrics import blocks_chat  # noqa: F401  (registers the chat blocks)
-from jinpai.metrics.base import Aggregate, Direction, Formula, Metric, Ratio, Unit
+from jinpai.metrics.base import Aggregate, Direction, Formula, Metric, Ratio, Unit, exact_mean
+from jinpai.metrics.rules import MICROS_PER_SECOND
 
 FAMILY = "chat"
 ROUND_RULES = ("service_hours", "shift_only")
@@ -20,7 +21,8 @@ def _count(flag: str) -> Any:
 
 def _quantile(q: float) -> Any:
     def value(t: ir.Table) -> ir.Scalar:
-        return t.duration_s.quantile(q, where=t.counted & t.answered)
+        seconds = t.duration_us.cast("float64") / MICROS_PER_SECOND
+        return seconds.quantile(q, where=t.counted & t.answered)
 
     return value
 
@@ -81,7 +83,7 @@ METRICS: list[Metric] = [
         "counted round counts as round_cap_s (with no cap, unanswered rounds are left out).",
         settings=(*ROUND_RULES, "round_cap_s"),
         source="rounds",
-        value=lambda t: t.capped_s.mean(where=t.counted),
+        value=lambda t: exact_mean(t.capped_us, MICROS_PER_SECOND, where=t.counted),
         empty=None,
     ),
     Aggregate(
@@ -94,7 +96,7 @@ METRICS: list[Metric] = [
         "first buyer message to the first valid reply after it; uncapped, all hours (the shop "
         "pools every chat-day).",
         source="agent_chat_days",
-        value=lambda t: t.first_response_s.mean(),
+        value=lambda t: exact_mean(t.first_response_us, MICROS_PER_SECOND),
         empty=None,
     ),
     Aggregate(
@@ -206,7 +208,7 @@ METRICS: list[Metric] = [
         description="Mean over received chat-days of the last minus the first message of the "
         "chat-day, auto replies included (the shop pools every chat-day).",
         source="agent_chat_days",
-        value=lambda t: t.reception_s.mean(where=t.received),
+        value=lambda t: exact_mean(t.reception_us, MICROS_PER_SECOND, where=t.received),
         empty=None,
     ),
     Aggregate(
