@@ -12,11 +12,17 @@ from jinpai.engine.report import build_report
 from tests.metrics.golden import Case, warehouse_of
 
 
-def report_of(data: dict[str, Any], metrics: Sequence[str]) -> dict[str, Any]:
+def report_of(
+    data: dict[str, Any], metrics: Sequence[str], by_agent_day: bool = False
+) -> dict[str, Any]:
     """The report of ``metrics`` for a case given as a dict (the tests/cases YAML layout)."""
     case = Case(Path("inline.yaml"), data)
     tables = bind_duckdb(warehouse_of(case), {}, case.timezone)
-    return build_report(tables, replace(case.request(), metrics=list(metrics)))
+    request = case.request()
+    request = replace(
+        request, metrics=list(metrics), by_agent_day=by_agent_day or request.by_agent_day
+    )
+    return build_report(tables, request)
 
 
 def agent(report: dict[str, Any], agent_id: str) -> dict[str, Any]:

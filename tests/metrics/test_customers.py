@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -237,3 +237,71 @@ def test_rates_bounded_and_order_free(orders: list[list[Any]], rnd: random.Rando
     again = report_of(case(shuffled, ("2024-06-01", "2024-06-20"), "2024-07-15 00:00:00"), SHOP_IDS)
     assert again["shop"] == pytest.approx(report["shop"])
     assert [sorted(d.items()) for d in again["days"]] == [sorted(d.items()) for d in report["days"]]
+
+
+@st.composite
+def _agent_orders(draw: st.DrawFn) -> tuple[list[list[Any]], list[list[Any]], list[tuple]]:
+    """Orders, each credited to the agent who replied to its buyer 5 minutes before it (orders
+    at distinct hours, so no other reply comes in between), and their facts for the oracle."""
+    orders, messages, facts = [], [], []
+    for i in range(draw(st.integers(1, 20))):
+        buyer = draw(st.sampled_from(["b1", "b2", "b3", "b4"]))
+        who = draw(st.sampled_from(["a1", "a2"]))
+        created = datetime(2024, 5, 20, i) + timedelta(days=draw(st.integers(0, 25)))
+        paid = draw(st.sampled_from([None, timedelta(hours=1), timedelta(days=2)]))
+        refund = draw(st.sampled_from([0, 0, 5, 10]))
+        stamp = str(created)
+        messages.append([buyer, who, "buyer", str(created - timedelta(minutes=10))])
+        messages.append([buyer, who, "agent", str(created - timedelta(minutes=5))])
+        orders.append(
+            [f"o{i}", buyer, stamp, None if paid is None else str(created + paid), 10, refund]
+        )
+        facts.append(
+            (
+                buyer,
+                who,
+                created.date(),
+                None if paid is None else (created + paid).date(),
+                refund < 10,
+            )
+        )
+    return orders, messages, facts
+
+
+def _churn_oracle(
+    facts: list[tuple], agent_id: str, first: date, last: date, lookback: int
+) -> float | None:
+    """old_customer_churn of one agent over [first, last], straight from metrics.md."""
+    bought = {(b, paid) for b, _, _, paid, kept in facts if paid is not None and kept}
+    own = [
+        (b, created) for b, who, created, paid, kept in facts if who == agent_id and paid and kept
+    ]
+    members = set()
+    for buyer in {b for b, _ in own}:
+        before = [c for b, c in own if b == buyer and c < first]
+        if before and max(before) >= first - timedelta(days=lookback):
+            members.add(buyer)
+    if not members:
+        return None
+    lost = [b for b in members if not any(first <= d <= last for bb, d in bought if bb == b)]
+    return len(lost) / len(members)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_agent_orders(), st.integers(1, 15))
+def test_agent_churn_matches_the_definition(
+    data: tuple[list[list[Any]], list[list[Any]], list[tuple]], lookback: int
+) -> None:
+    orders, messages, facts = data
+    period = ("2024-06-01", "2024-06-10")
+    report_data = case(orders, period, "2024-07-15 00:00:00", messages)
+    report_data["settings"] = {"churn_lookback_days": lookback}
+    report = report_of(report_data, ["old_customer_churn"], by_agent_day=True)
+    start, end = date(2024, 6, 1), date(2024, 6, 10)
+    for row in report["agents"]:
+        expected = _churn_oracle(facts, row["agent_id"], start, end, lookback)
+        assert row["old_customer_churn"] == pytest.approx(expected)
+    for row in report["agent_days"]:
+        d = date.fromisoformat(row["date"])
+        expected = _churn_oracle(facts, row["agent_id"], d, d, lookback)
+        assert row["old_customer_churn"] == pytest.approx(expected)

@@ -143,14 +143,12 @@ def _first_buyer_messages(ctx: MetricContext) -> ir.Table:
     the least (sent_us, seq) of those."""
     c = ctx.block("agent_chat_days", Level.AGENT)
     c = c.filter(c.buyer_messages > 0)
-    first = c.group_by(list(BUYER_DAY)).aggregate(
-        t0_us=c.first_buyer_us.min(), answered=c.has_reply.any()
-    )
-    f = first.rename({f"f_{k}": k for k in BUYER_DAY})
-    at = c.join(f, [*(c[k] == f[f"f_{k}"] for k in BUYER_DAY), c.first_buyer_us == f.t0_us])
-    # messages of one shop at one instant share their local time, so min(lus) is t0's
-    return at.group_by([*BUYER_DAY, "t0_us", "answered"]).aggregate(
-        t0_lus=at.first_buyer_lus.min(), t0_seq=at.first_buyer_seq.min()
+    first = packed(c.first_buyer_us, c.first_buyer_seq)
+    return c.group_by(list(BUYER_DAY)).aggregate(
+        t0_us=c.first_buyer_us.min(),
+        t0_lus=c.first_buyer_lus.argmin(first),
+        t0_seq=c.first_buyer_seq.argmin(first),
+        answered=c.has_reply.any(),
     )
 
 
@@ -185,7 +183,8 @@ def _conversion(
         ordered=_flag(converting),
         paid=_flag(converting & j.o_paid_us.notnull()),
         next_day_paid=_flag(converting & (j.o_paid_day <= j.day + 1)),
-        order_ids=j.o_id.collect(where=converting, distinct=True),
+        # each order joins an inquiry once (orders are unique by shop_id, order_id)
+        order_ids=j.o_id.collect(where=converting),
     )
     # sorted text rather than an array: the same on every backend and readable in explain
     ids = t.order_ids

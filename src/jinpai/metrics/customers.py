@@ -245,23 +245,58 @@ def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
         )
         t = t.mutate(active=t.next_day.notnull() & (t.next_day <= t.w_last))
         return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
-    # per agent likewise: the agent's customer is a member iff their last order credited to the
-    # agent created before w_first was created in the lookback (one row per member, no distinct)
+    t = _agent_churn(ctx, grain, w, p)
+    return _keyed(ctx, grain, t, num=t.num.sum(), den=t.den.sum())
+
+
+def _agent_churn(ctx: MetricContext, grain: Grain, w: ir.Table, p: ir.Table) -> ir.Table:
+    """Per agent and window: ``den`` members, ``num`` members lost (no purchase in the window).
+
+    The agent's customer is a member iff their last order credited to the agent created before
+    w_first was created in the lookback: each such order day d makes them a member of the
+    windows starting in [d + 1, min(d + lookback, their next such order day)], and these spans
+    of one customer never overlap. So members are counted from the span ends (+1 at a start, -1
+    after an end) and only the members with a purchase are joined, never a row per member and
+    window (a customer of the lookback is a member of every day of the period)."""
+    lookback = ctx.rules.churn_lookback_days
     c = _customer_orders(ctx).select("shop_id", "agent_id", "buyer_id", day="created_day")
     c = c.distinct()
     history = ibis.window(group_by=[c.shop_id, c.agent_id, c.buyer_id], order_by=c.day)
-    c = c.mutate(next_day=c.day.lead().over(history))
-    members = c.join(
-        w,
+    after, until = c.day.lead().over(history), c.day + lookback
+    spans = c.select(
+        "shop_id",
+        "agent_id",
+        "buyer_id",
+        first=c.day + 1,
+        last=ibis.ifelse(after.notnull() & (after < until), after, until),
+    )
+    one = ibis.literal(1, "int64")
+    edges = spans.select("shop_id", "agent_id", day="first", delta=one).union(
+        spans.select("shop_id", "agent_id", day=spans["last"] + 1, delta=-one), distinct=False
+    )
+    edges = edges.group_by("shop_id", "agent_id", "day").aggregate(delta=edges.delta.sum())
+    members = edges.join(w, edges.day <= w.w_first)
+    members = members.group_by("shop_id", "agent_id", "w_first").aggregate(den=members.delta.sum())
+    bought = p.select(q_shop="shop_id", q_buyer="buyer_id", q_day="day")
+    j = spans.join(
+        bought,
         [
-            c.day < w.w_first,
-            c.day >= w.w_first - lookback,
-            c.next_day.isnull() | (c.next_day >= w.w_first),
+            spans.shop_id == bought.q_shop,
+            spans.buyer_id == bought.q_buyer,
+            spans.first <= bought.q_day,
         ],
-    ).select("shop_id", "agent_id", "w_first", "w_last", "buyer_id")
-    active = p.join(w, _within(p.day, w, grain))
-    t = _flag(members, active, "active")
-    return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
+    )
+    j = j.join(w, [j.first <= w.w_first, w.w_first <= j["last"], *_within(j.q_day, w, grain)])
+    active = j.select("shop_id", "agent_id", "w_first", "buyer_id").distinct()
+    active = active.group_by(a_shop="shop_id", a_agent="agent_id", a_first="w_first").aggregate(
+        active=ibis._.count()
+    )
+    t = members.filter(members.den > 0)
+    t = t.left_join(
+        active,
+        [t.shop_id == active.a_shop, t.agent_id == active.a_agent, t.w_first == active.a_first],
+    )
+    return t.select("shop_id", "agent_id", "w_first", "den", num=t.den - t.active.fill_null(0))
 
 
 def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
