@@ -52,7 +52,8 @@ def test_worked_example_at_07_59_50() -> None:
     case = messages_case(rows)
     first = min(block_rows(case, "rounds"), key=lambda r: r["begin_us"])
     # two buyer messages before the reply: the round begins at the first of them
-    assert (first["duration_us"], first["agents_before"], first["counted"]) == (3680e6, 0, False)
+    assert (first["duration_us"], first["first_round"], first["counted"]) == (3680e6, True, False)
+    assert first["outreach"] == 0
     shop = report_of(case)["shop"]
     assert shop["rounds"] == 2
     assert shop["avg_response_s"] == 600

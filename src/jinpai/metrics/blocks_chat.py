@@ -68,89 +68,68 @@ def message_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
     )
 
 
-def _chat_day_of(ctx: MetricContext, steps: ir.Table) -> ir.Table:
-    """``steps`` (keyed by ``chat_key``) with the chat-day's ``shop_id, agent_id, buyer_id, day``."""
-    d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, d_key="chat_key")
-    return steps.join(d, steps.chat_key == d.d_key).drop("d_key")
-
-
-@block("chat_steps")
-def chat_steps(ctx: MetricContext, level: Level) -> ir.Table:
-    """The round begins and the valid replies of every chat-day, from one ordered pass
-    (level-free), stored together (``is_round``) by ``chat_key``: read them as ``all_rounds``
-    and ``valid_replies``.
+@block("keyed_rounds")
+def keyed_rounds(ctx: MetricContext, level: Level) -> ir.Table:
+    """Every round of every chat-day by ``chat_key``, with its reply (level-free).
 
     In the order of a chat-day, a buyer message right after a valid agent message (or the
-    chat-day's first) begins a round, and the first valid agent message after it is its reply.
-    A valid agent message after a buyer message is a valid reply. ``agents_before`` numbers the
-    rounds (the valid agent messages before a round's begin)."""
+    chat-day's first) begins a round, and the first valid agent message after it is its reply:
+    the one right after the round's last buyer message. Kept from the ordered pass are the
+    begins and those replies, so the row after a begin is its reply, if the day has one.
+    ``first_round`` marks the chat-day's first round, and ``outreach`` (on it) counts the valid
+    agent messages before it: the only valid agent messages that are not replies."""
     if level is Level.SHOP:
-        return ctx.block("chat_steps", Level.AGENT)
+        return ctx.block("keyed_rounds", Level.AGENT)
     d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, "chat_key")
     s = _valid_messages(ctx).join(d, list(CHAT_DAY))
     s = s.select("chat_key", "sent_us", "sent_lus", "seq", "is_buyer")
-    order = [s.sent_us, s.seq]
-    upto = ibis.cumulative_window(group_by=s.chat_key, order_by=order)
-    after = ibis.window(group_by=s.chat_key, order_by=order, rows=(1, None))
-    agent = ~s.is_buyer
-    is_agent = agent.cast("int64")
-    # the next agent message is the least (sent_us, seq) among the agent messages after a row;
-    # a frame min needs no second sort, and the packed pair gives the seq of that very message
-    reply_us = ibis.ifelse(agent, s.sent_us, ibis.null("int64")).min().over(after)
-    reply_key = ibis.ifelse(agent, packed(s.sent_us, s.seq), ibis.null("decimal(38, 0)"))
-    s = s.mutate(
-        prev_buyer=s.is_buyer.lag().over(ibis.window(group_by=s.chat_key, order_by=order)),
-        agents_before=is_agent.sum().over(upto) - is_agent,
-        buyers_so_far=s.is_buyer.cast("int64").sum().over(upto),
-        reply_us=reply_us,
-        reply_key=reply_key.min().over(after),
-    )
+    in_day = ibis.window(group_by=s.chat_key, order_by=[s.sent_us, s.seq])
+    s = s.mutate(prev_buyer=s.is_buyer.lag().over(in_day), before=ibis.row_number().over(in_day))
     begins = s.is_buyer & ~s.prev_buyer.fill_null(False)
-    steps = s.filter(begins | (agent & (s.buyers_so_far > 0)))
-    round_only = steps.is_buyer  # the other columns describe a round and are null for a reply
-    return steps.select(
+    s = s.filter(begins | (~s.is_buyer & s.prev_buyer.fill_null(False)))
+    in_day = ibis.window(group_by=s.chat_key, order_by=[s.sent_us, s.seq])
+    answered = s.is_buyer.lead().over(in_day) == ibis.literal(False)
+    first = ibis.row_number().over(in_day) == 0
+    s = s.mutate(
+        first_round=first,
+        # every message before the first buyer message is a valid agent message
+        outreach=ibis.ifelse(first, s.before, ibis.null("int64")),
+        reply_us=ibis.ifelse(answered, s.sent_us.lead().over(in_day), ibis.null("int64")),
+        reply_seq=ibis.ifelse(answered, s.seq.lead().over(in_day), ibis.null("int64")),
+    )
+    return s.filter(s.is_buyer).select(
         "chat_key",
-        is_round=round_only,
-        us="sent_us",
-        seq="seq",
-        lus=ibis.ifelse(round_only, steps.sent_lus, ibis.null("int64")),
-        agents_before=ibis.ifelse(round_only, steps.agents_before, ibis.null("int64")),
-        reply_us=ibis.ifelse(round_only, steps.reply_us, ibis.null("int64")),
-        reply_seq=ibis.ifelse(
-            round_only,
-            (steps.reply_key - packed(steps.reply_us, ibis.literal(0))).cast("int64"),
-            ibis.null("int64"),
-        ),
+        "first_round",
+        "outreach",
+        "reply_us",
+        "reply_seq",
+        begin_us="sent_us",
+        begin_lus="sent_lus",
+        begin_seq="seq",
     )
 
 
 @block("valid_replies", stored=False)
 def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
-    """Valid agent messages that come after a buyer message of the same chat-day (level-free)."""
-    s = ctx.block("chat_steps", Level.AGENT)
-    s = _chat_day_of(ctx, s.filter(~s.is_round))
-    return s.select(*CHAT_DAY, sent_us="us", seq="seq")
+    """Valid agent messages after the first buyer message of their chat-day (level-free)."""
+    c = ctx.block("agent_chat_days", Level.AGENT)
+    c = c.filter(c.first_buyer_us.notnull()).select(
+        *(c[k].name(f"c_{k}") for k in CHAT_DAY), c_us="first_buyer_us", c_seq="first_buyer_seq"
+    )
+    m = _valid_messages(ctx)
+    m = m.filter(~m.is_buyer)
+    after_first = (m.sent_us > c.c_us) | ((m.sent_us == c.c_us) & (m.seq > c.c_seq))
+    s = m.join(c, [*(m[k] == c[f"c_{k}"] for k in CHAT_DAY), after_first])
+    return s.select(*CHAT_DAY, "sent_us", "seq")
 
 
 @block("all_rounds", stored=False)
 def all_rounds(ctx: MetricContext, level: Level) -> ir.Table:
-    """Every round of every chat-day, before rounds open at as_of are dropped (level-free).
-
-    Buyer messages between two valid agent messages form one round; it begins at the first of
-    them (a buyer message right after a valid agent message, or the chat-day's first) and ends at
-    the next valid agent message (one right after a buyer message), if that day has one."""
-    s = ctx.block("chat_steps", Level.AGENT)
-    s = _chat_day_of(ctx, s.filter(s.is_round))
-    return s.select(
-        *CHAT_DAY,
-        "chat_key",
-        begin_us="us",
-        begin_lus="lus",
-        begin_seq="seq",
-        agents_before="agents_before",
-        reply_us="reply_us",
-        reply_seq="reply_seq",
-    )
+    """Every round of every chat-day with its chat-day, before rounds open at as_of are dropped
+    (level-free)."""
+    r = ctx.block("keyed_rounds", Level.AGENT)
+    d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, d_key="chat_key")
+    return r.join(d, r.chat_key == d.d_key).drop("d_key")
 
 
 def _in_shift(ctx: MetricContext, rounds: ir.Table) -> ir.Table:
@@ -212,7 +191,8 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
         capped_us=capped,
         # answered within fast_response_s ("within" includes the threshold)
         fast=r.answered & (r.duration_us <= rules.fast_response_s * MICROS_PER_SECOND),
-        agents_before="agents_before",
+        first_round="first_round",
+        outreach="outreach",
         exists="exists",
     )
 
@@ -284,14 +264,12 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         else counted & ibis.literal(False)  # no reply_within_s: nothing is late
     )
     per_round = r.group_by("chat_key").aggregate(
-        # the first round (fewest agent messages before it) begins at the first buyer message,
-        # and only the last round can be open, so the earliest reply is the chat-day's first
-        # valid reply; the agent messages before the first round are the only valid ones that
-        # are not replies
-        first_buyer_lus=r.begin_lus.argmin(r.agents_before),
-        first_buyer_seq=r.begin_seq.argmin(r.agents_before),
+        # the first round begins at the first buyer message, and only the last round can be
+        # open, so the earliest reply is the chat-day's first valid reply
+        first_buyer_lus=r.begin_lus.max(where=r.first_round),
+        first_buyer_seq=r.begin_seq.max(where=r.first_round),
         first_reply_us=r.reply_us.min(),
-        outreach=r.agents_before.min(),
+        outreach=r.outreach.max(),
         counted_rounds=counted.cast("int64").sum(),
         slow_rounds=(
             counted & (~r.answered | (r.duration_us > rules.slow_response_s * MICROS_PER_SECOND))
