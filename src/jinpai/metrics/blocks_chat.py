@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -18,6 +19,9 @@ import ibis.expr.types as ir
 from jinpai.metrics.base import Level
 from jinpai.metrics.context import MetricContext, block
 from jinpai.metrics.rules import MICROS_PER_DAY, MICROS_PER_SECOND
+
+if TYPE_CHECKING:
+    from ibis.expr.builders import LegacyWindowBuilder
 
 CHAT_DAY = ("shop_id", "agent_id", "buyer_id", "day")
 BUYER_DAY = ("shop_id", "buyer_id", "day")
@@ -47,6 +51,18 @@ def packed(us: ir.IntegerValue, seq: ir.IntegerValue) -> ir.DecimalValue:
     """An event's (sent_us, seq) as one exact number: min/max/argmax of it pick the earliest or
     the last event, ties of sent_us broken by seq."""
     return us.cast("decimal(38, 0)") * _SEQ_SPAN + seq.cast("decimal(38, 0)")
+
+
+def _later(
+    us: ir.IntegerValue, seq: ir.IntegerValue, than_us: ir.IntegerValue, than_seq: ir.IntegerValue
+) -> ir.BooleanValue:
+    """Whether event (us, seq) comes after event (than_us, than_seq) in chat-day order."""
+    return (us > than_us) | ((us == than_us) & (seq > than_seq))
+
+
+def _in_day(t: ir.Table) -> LegacyWindowBuilder:
+    """The events of each chat-day of ``t`` (keyed by ``chat_key``) in order."""
+    return ibis.window(group_by=t.chat_key, order_by=[t.sent_us, t.seq])
 
 
 @block("message_chat_days")
@@ -83,11 +99,11 @@ def keyed_rounds(ctx: MetricContext, level: Level) -> ir.Table:
     d = ctx.block("message_chat_days", Level.AGENT).select(*CHAT_DAY, "chat_key")
     s = _valid_messages(ctx).join(d, list(CHAT_DAY))
     s = s.select("chat_key", "sent_us", "sent_lus", "seq", "is_buyer")
-    in_day = ibis.window(group_by=s.chat_key, order_by=[s.sent_us, s.seq])
+    in_day = _in_day(s)
     s = s.mutate(prev_buyer=s.is_buyer.lag().over(in_day), before=ibis.row_number().over(in_day))
-    begins = s.is_buyer & ~s.prev_buyer.fill_null(False)
-    s = s.filter(begins | (~s.is_buyer & s.prev_buyer.fill_null(False)))
-    in_day = ibis.window(group_by=s.chat_key, order_by=[s.sent_us, s.seq])
+    after_buyer = s.prev_buyer.fill_null(False)
+    s = s.filter(s.is_buyer != after_buyer)  # round begins, and replies right after a buyer
+    in_day = _in_day(s)
     answered = s.is_buyer.lead().over(in_day) == ibis.literal(False)
     first = ibis.row_number().over(in_day) == 0
     s = s.mutate(
@@ -118,7 +134,7 @@ def valid_replies(ctx: MetricContext, level: Level) -> ir.Table:
     )
     m = _valid_messages(ctx)
     m = m.filter(~m.is_buyer)
-    after_first = (m.sent_us > c.c_us) | ((m.sent_us == c.c_us) & (m.seq > c.c_seq))
+    after_first = _later(m.sent_us, m.seq, c.c_us, c.c_seq)
     s = m.join(c, [*(m[k] == c[f"c_{k}"] for k in CHAT_DAY), after_first])
     return s.select(*CHAT_DAY, "sent_us", "seq")
 
@@ -228,12 +244,8 @@ def _transferred_chat_days(ctx: MetricContext, days: ir.Table) -> ir.Table:
         o_us="sent_us",
         o_seq="seq",
     )
-    after_begin = (b.o_us > r.begin_us) | ((b.o_us == r.begin_us) & (b.o_seq > r.begin_seq))
-    before_reply = (
-        r.reply_us.isnull()
-        | (b.o_us < r.reply_us)
-        | ((b.o_us == r.reply_us) & (b.o_seq < r.reply_seq))
-    )
+    after_begin = _later(b.o_us, b.o_seq, r.begin_us, r.begin_seq)
+    before_reply = r.reply_us.isnull() | _later(r.reply_us, r.reply_seq, b.o_us, b.o_seq)
     moved = r.semi_join(
         b,
         [
