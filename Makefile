@@ -29,10 +29,11 @@ serve: install
 	printf '%s\n' "$(DEMO_PASSWORD)" | JINPAI_HOME=$(SERVE_HOME) $(BIN)/jinpai user add demo --role owner --password-stdin || true
 	JINPAI_HOME=$(SERVE_HOME) $(BIN)/jinpai serve --host 127.0.0.1 --port 8000
 
-## the whole test suite, with lint and the generated-docs check
+## the whole test suite, with lint and the generated-docs check; one worker per core, a test
+## module per worker at a time (the Spark golden cases share one session in their module)
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,5 +1,6 @@
 """A small warehouse (two shops, through the real importer) and a SQLite store with one user of
-each kind, shared by the web tests; each test gets its own client (its own cookies)."""
+each kind, shared by the tests of one module (some import rows, and modules may run in any order
+or in parallel); each test gets its own client (its own cookies)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Site:
     root: Path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     root = tmp_path_factory.mktemp("web")
     folder = write_shop_folder(root / "shop")
