@@ -26,9 +26,9 @@ b2,a2,buyer,2024-03-16 09:00:00,false,我想再问问
 b2,a2,agent,2024-03-16 09:02:00,false,您说
 """
 
-ORDERS = """order_id,buyer_id,created_at,paid_at,amount,items
-o1,b2,2024-03-16 20:00:00,2024-03-17 08:00:00,300.00,2
-o3,b3,2024-03-15 12:00:00,2024-03-15 12:10:00,120.00,1
+ORDERS = """order_id,buyer_id,created_at,paid_at,amount,items,sku,title
+o1,b2,2024-03-16 20:00:00,2024-03-17 08:00:00,300.00,2,LS-101,加绒保暖裤
+o3,b3,2024-03-15 12:00:00,2024-03-15 12:10:00,120.00,1,LS-205,羊毛袜
 """
 
 AGENTS = """agent_id,name,role,level,hired_on

@@ -75,6 +75,15 @@ def test_ratio_explains_each_input(tables: dict) -> None:
     assert as_json["inputs"][1]["rows"][0]["buyer_id"] == "b2"
 
 
+def test_order_rows_show_the_product(tables: dict) -> None:
+    # o1 is credited to a2, who answered b2 last before it was created
+    e = explain(tables, request(), "sales", agent_id="a2")
+    assert e.value == 300.0 and e.row_count == 1
+    row = e.rows[0]
+    assert (row["order_id"], row["sku"], row["title"]) == ("o1", "LS-101", "加绒保暖裤")
+    assert row["credit_message_at"] == datetime(2024, 3, 16, 9, 2)
+
+
 def test_limit_keeps_the_count(tables: dict) -> None:
     e = explain(tables, request(), "avg_response_s", agent_id="a1", limit=1)
     assert len(e.rows) == 1 and e.row_count > 1

@@ -7,6 +7,8 @@ Generic over the framework, never per metric:
 - a :class:`Ratio` or :class:`Formula` shows the explanation of each of its inputs;
 - a :class:`Composite` shows its value and description only.
 
+Rows about an order also show the order's product and status from the orders table.
+
 Time columns are shown as the supervisor reads them: ``X_us`` (UTC epoch µs) and ``X_lus``
 (shop-local wall time) as local datetimes, day indices (``day``, ``X_day``) as dates.
 """
@@ -30,6 +32,7 @@ from jinpai.metrics.rules import RuleSettings
 # epoch micro-seconds at or above this (2001-09-09) are points in time, below it durations
 _EPOCH_FLOOR_US = 10**15
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+ORDER_DETAILS = ("sku", "title", "status")  # canonical order columns no metric reads
 
 
 @dataclass
@@ -156,6 +159,7 @@ def _explain(
             table = table.filter(table.agent_id == agent_id)
         out.source, out.day_column = metric.source, metric.day
         out.row_count = int(table.count().to_pyarrow().as_py())
+        table = _with_order_details(ctx, table)
         sort_keys = [c for c in _sort_columns(table.columns, metric.day)]
         if sort_keys:
             table = table.order_by(sort_keys)
@@ -170,6 +174,19 @@ def _explain(
         if isinstance(metric, Formula) and level is Level.AGENT:
             out.shop_inputs = {n: plain_number(figures["shop"].get(n)) for n in metric.inputs}
     return out
+
+
+def _with_order_details(ctx: MetricContext, table: ir.Table) -> ir.Table:
+    """Rows about orders with what a supervisor knows an order by: its product and status.
+
+    Blocks keep an order's keys and figures only, so that a month's blocks stay small."""
+    details = [c for c in ORDER_DETAILS if c not in table.columns]
+    if "order_id" not in table.columns or not details:
+        return table
+    o = ctx.orders.select("shop_id", "order_id", *details)
+    o = o.rename(d_shop="shop_id", d_order="order_id")
+    joined = table.left_join(o, [table.shop_id == o.d_shop, table.order_id == o.d_order])
+    return joined.drop("d_shop", "d_order")
 
 
 def _kind(metric: Metric) -> str:

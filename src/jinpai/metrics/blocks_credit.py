@@ -50,7 +50,8 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
     the agent of the last one, ``credit_message_*`` that reply), else 'silent'. A silent order
     whose buyer got a valid reply in ``[created_at, paid_at)`` is secured by the agent of the last
     one (``secured_*``). ``silent_at_payment`` (paid orders only): no valid reply in ``[start of
-    the credit lookback, paid_at)``.
+    the credit lookback, paid_at)``. An order's product and status are left to the orders
+    table (``jinpai explain`` shows them): the block stays small.
     """
     window = ctx.rules.order_window_days
     o = ctx.orders
@@ -68,9 +69,6 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
         "amount",
         "refund_amount",
         "items",
-        "sku",
-        "title",
-        "status",
         net=o.amount - o.refund_amount,
         fully_refunded=(o.refund_amount > 0) & (o.refund_amount >= o.amount),
         lookback_day=o.created_day - (window - 1),
@@ -123,9 +121,6 @@ def credited_orders(ctx: MetricContext, level: Level) -> ir.Table:
         "net",
         "items",
         "fully_refunded",
-        "sku",
-        "title",
-        "status",
         credit=ibis.ifelse(silent, "silent", "inquiry"),
         agent_id=t.c_agent,
         credit_message_seq=t.c_seq,
