@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 from jinpai.engine.report import ReportRequest, local_time, make_context
 from jinpai.engine.runner import compute, plain_number, resolve
 from jinpai.metrics.base import Aggregate, Composite, Formula, Grain, Level, Metric, Ratio
+from jinpai.metrics.blocks_chat import left_join
 from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.metrics.context import MetricContext, Period, day_from_index, day_index
 from jinpai.metrics.rules import RuleSettings
@@ -183,10 +184,8 @@ def _with_order_details(ctx: MetricContext, table: ir.Table) -> ir.Table:
     details = [c for c in ORDER_DETAILS if c not in table.columns]
     if "order_id" not in table.columns or not details:
         return table
-    o = ctx.orders.select("shop_id", "order_id", *details)
-    o = o.rename(d_shop="shop_id", d_order="order_id")
-    joined = table.left_join(o, [table.shop_id == o.d_shop, table.order_id == o.d_order])
-    return joined.drop("d_shop", "d_order")
+    keys = ["shop_id", "order_id"]
+    return left_join(table, ctx.orders.select(*keys, *details), keys)
 
 
 def _kind(metric: Metric) -> str:

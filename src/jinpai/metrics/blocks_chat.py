@@ -27,7 +27,7 @@ CHAT_DAY = ("shop_id", "agent_id", "buyer_id", "day")
 BUYER_DAY = ("shop_id", "buyer_id", "day")
 
 
-def _left_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
+def left_join(left: ir.Table, right: ir.Table, on: Sequence[str]) -> ir.Table:
     """``left`` with ``right``'s other columns (null where no match), by equal ``on`` columns.
 
     The right keys are renamed first so that no backend-specific suffixing is relied on."""
@@ -290,8 +290,8 @@ def agent_chat_days(ctx: MetricContext, level: Level) -> ir.Table:
         .sum(),
         late_rounds=late.cast("int64").sum(),
     )
-    t = _left_join(days, per_round, ["chat_key"])
-    t = _left_join(t, _transferred_chat_days(ctx, days), ["chat_key"])
+    t = left_join(days, per_round, ["chat_key"])
+    t = left_join(t, _transferred_chat_days(ctx, days), ["chat_key"])
     t = t.mutate(
         replies=ibis.ifelse(
             t.first_reply_us.isnull(), 0, t.valid_agent_messages - t.outreach.fill_null(0)
