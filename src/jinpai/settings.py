@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     memory_limit: str | None = Field(
         default="1500MB",
         pattern=r"^(\d+(\.\d+)?\s*[KMGT]i?B)?$",
-        description="memory a DuckDB report may use before it spills to disk, like '1500MB' or "
-        "'8GB' (empty: DuckDB's own default, 80% of RAM); more memory, faster large reports",
+        description="memory a DuckDB report or import may use before it spills to disk, like "
+        "'1500MB' or '8GB' (empty: DuckDB's own default, 80% of RAM); more memory, faster large "
+        "reports and imports",
     )
     profile: str = Field(default="taobao", description="default rule profile")
     timezone: str = Field(default="Asia/Shanghai", description="timezone of a shop without its own")

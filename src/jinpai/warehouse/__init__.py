@@ -51,8 +51,21 @@ def connect(
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
+    _limit_memory(con)
     ensure_schema(con)
     return con
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB at the ``memory_limit`` setting: an import stages a whole file in temp tables,
+    which beyond it spill to the warehouse's spill folder (``<warehouse>.tmp``), so a large file
+    imports in bounded memory rather than in memory that grows with the file."""
+    from jinpai.canonical.validation import sql_string
+    from jinpai.settings import get_settings
+
+    limit = get_settings().memory_limit
+    if limit:
+        con.execute(f"SET memory_limit = {sql_string(limit)}")
 
 
 def open_memory_warehouse_from_folder(

@@ -87,13 +87,14 @@ def _stage_cells(con: duckdb.DuckDBPyConnection, raw: RawFile, plan: Plan) -> No
         table = pa.table(
             {n: table[n] if n == "_row" else clean_cells(table[n]) for n in table.column_names}
         )
-        con.register("_batch", table)
-        if created:
-            con.execute(f"INSERT INTO {RAW} BY NAME SELECT * FROM _batch")
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM _batch")
+        if not created:
+            columns = table.column_names
+            typed = ", ".join(f"{q(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}" for c in columns)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} ({typed})")
             created = True
-        con.unregister("_batch")
+        # a relation, not con.register: a view dropped inside the import's transaction keeps
+        # its Arrow batch alive until the commit, so the whole file would stay in memory
+        con.from_arrow(table.select(columns)).insert_into(RAW)
     if not created:  # a header without rows
         cols = ", ".join(f"{q(c)} VARCHAR" for c in sorted(keep - {"_row"}))
         derived = [s for s in plan.sources.values() if s.startswith("d_")]
