@@ -1,4 +1,5 @@
-"""``jinpai serve`` and ``jinpai user add``: the web app's commands (wired into jinpai.cli)."""
+"""``jinpai serve`` and ``jinpai user ...`` (add, passwd, disable, enable, list): the web app's
+commands (wired into jinpai.cli)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,27 @@ def _warehouse_agent_name(shop: str, agent_id: str) -> str | None:
     return None
 
 
+def _store_accounts():  # type: ignore[no-untyped-def]
+    from jinpai.api.store_accounts import StoreAccounts
+    from jinpai.settings import get_settings
+    from jinpai.store import migrate
+
+    settings = get_settings()
+    migrate.upgrade(settings.database)
+    return StoreAccounts(settings.database)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input")
+]
+
+
 @app.command("add")
 def add(
     username: Annotated[str, typer.Argument(help="the sign-in name")],
@@ -40,27 +62,17 @@ def add(
     agent: Annotated[
         str | None, typer.Option("--agent", help="the agent id of an agent user (their figures)")
     ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Add a user. The password is prompted for (twice) or read from stdin; never an argument,
     so it stays out of shell history and process lists."""
     from jinpai.api.accounts import AccountError
-    from jinpai.api.store_accounts import StoreAccounts
-    from jinpai.settings import get_settings
-    from jinpai.store import migrate
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     shops = list(shop or [])
     if role != "owner" and not shops:
         raise _fail("give the user's shop with --shop S")
-    settings = get_settings()
-    migrate.upgrade(settings.database)
-    accounts = StoreAccounts(settings.database)
+    accounts = _store_accounts()
     name = _warehouse_agent_name(shops[0], agent) if agent and shops else None
     try:
         user = accounts.add_user(username, password, role, shops, agent, agent_name=name)
@@ -71,6 +83,69 @@ def add(
         + (f", agent {user.agent_id}" if user.agent_id else ""),
         highlight=False,
     )
+
+
+@app.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="the sign-in name")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Set a user's password (prompted for twice, or read from stdin). The user's sessions
+    signed in with the old password end."""
+    from jinpai.api.accounts import AccountError
+
+    password = _read_password(password_stdin)
+    try:
+        _store_accounts().set_password(username, password)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"new password set for {username}", highlight=False)
+
+
+def _set_active(username: str, active: bool) -> None:
+    from jinpai.api.accounts import AccountError
+
+    try:
+        _store_accounts().set_active(username, active)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"{username} {'may sign in again' if active else 'cannot sign in'}", highlight=False
+    )
+
+
+@app.command("disable")
+def disable(username: Annotated[str, typer.Argument(help="the sign-in name")]) -> None:
+    """Stop a user's sign-in (an agent who left): their sessions and API tokens stop working at
+    once; their figures and history stay."""
+    _set_active(username, False)
+
+
+@app.command("enable")
+def enable(username: Annotated[str, typer.Argument(help="the sign-in name")]) -> None:
+    """Let a disabled user sign in again."""
+    _set_active(username, True)
+
+
+@app.command("list")
+def list_users(
+    shop: Annotated[str | None, typer.Option("--shop", help="only users of this shop")] = None,
+) -> None:
+    """The users: role, shops, agent id and whether they may sign in."""
+    from rich.table import Table
+
+    accounts = _store_accounts()
+    users = accounts.users([shop] if shop else None)
+    table = Table("username", "role", "shops", "agent", "status")
+    for u in sorted(users, key=lambda u: u.username):
+        table.add_row(
+            u.username,
+            u.role,
+            ", ".join(u.shops) or "every shop",
+            u.agent_id or "",
+            "active" if u.active else "disabled",
+        )
+    console.print(table)
 
 
 def serve(

@@ -172,3 +172,4 @@ class UserOut(BaseModel):
     role: str
     shops: list[str]
     agent_id: str | None
+    active: bool = Field(description="false: the user cannot sign in")

@@ -1,7 +1,8 @@
 """Authentication and authorisation shared by the API and the pages.
 
 - A request is authenticated by ``Authorization: Bearer <token>`` (a per-user API token) or by
-  the signed session cookie (``user_id`` and a per-session ``csrf`` token).
+  the signed session cookie (``user_id``, the user's session stamp, which a new password changes,
+  and a per-session ``csrf`` token).
 - Every unsafe method (POST, PUT, PATCH, DELETE) carries the session's CSRF token, in the
   ``X-CSRF-Token`` header (HTMX, fetch) or the ``csrf_token`` form field. Bearer calls are exempt:
   a browser never adds that header by itself, so a forged cross-site request cannot carry it.
@@ -18,7 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from jinpai.api.accounts import Accounts, Principal
+from jinpai.api.accounts import AccountError, Accounts, Principal
 from jinpai.api.config import WebSettings
 from jinpai.api.data import Warehouse
 from jinpai.settings import Settings
@@ -87,10 +88,28 @@ def _principal(request: Request, state: AppState) -> Principal | None:
     uid = request.session.get("user_id")
     if not isinstance(uid, int):
         return None
-    user = state.accounts.get(uid)  # read each time: a removed user loses access at once
-    if user is None:
+    # read each time: a removed or disabled user loses access at once, and a new password ends
+    # every session signed in with the old one
+    user = state.accounts.get(uid)
+    stamp = request.session.get("stamp")
+    if user is None or not isinstance(stamp, str) or not _same(stamp, user.session_stamp):
         request.session.pop("user_id", None)
+        request.session.pop("stamp", None)
+        return None
     return user
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def sign_in(request: Request, user: Principal) -> None:
+    """Start a fresh session (and CSRF token) for ``user``: no fixation; the language stays."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session.update(
+        {"user_id": user.user_id, "stamp": user.session_stamp, **({"lang": lang} if lang else {})}
+    )
 
 
 def api_user(request: Request, state: State) -> Principal:
@@ -141,3 +160,54 @@ def check_owner(user: Principal, shop: str) -> None:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "-"
+
+
+def change_own_password(
+    request: Request, state: AppState, user: Principal, current: str, new: str
+) -> Principal:
+    """Change the caller's password, the current one asked again (failures count like sign-in
+    failures); the caller's other sessions end, this one goes on."""
+    address = client_address(request)
+    web = state.web
+    if (
+        state.accounts.recent_failures(user.username, address, web.login_window_s)
+        >= web.login_failures
+    ):
+        raise HTTPException(status_code=429, detail="too many failed attempts: try again later")
+    if state.accounts.authenticate(user.username, current, address) is None:
+        raise HTTPException(status_code=403, detail="the current password is wrong")
+    try:
+        changed = state.accounts.set_password(user.username, new)
+    except AccountError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    if request.session.get("user_id") == user.user_id:
+        request.session["stamp"] = changed.session_stamp
+    return changed
+
+
+def change_shop_user(
+    state: AppState,
+    owner: Principal,
+    shop: str,
+    username: str,
+    password: str | None = None,
+    active: bool | None = None,
+) -> Principal:
+    """An owner resets a user's password or disables (enables) their sign-in; either ends the
+    user's sessions. Owners cannot disable themselves, so a shop always keeps one."""
+    check_owner(owner, shop)
+    if not any(p.username == username for p in state.accounts.users([shop])):
+        raise HTTPException(status_code=404, detail=f"no user {username!r} in shop {shop!r}")
+    if active is False and username == owner.username:
+        raise HTTPException(status_code=400, detail="you cannot disable your own sign-in")
+    try:
+        changed = None
+        if password is not None:
+            changed = state.accounts.set_password(username, password)
+        if active is not None:
+            changed = state.accounts.set_active(username, active)
+    except AccountError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    if changed is None:
+        raise HTTPException(status_code=400, detail="give a new password or active")
+    return changed

@@ -11,8 +11,15 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from jinpai.api.accounts import AccountError, Principal, check_new_user
+from jinpai.api.accounts import (
+    AccountError,
+    Principal,
+    check_new_user,
+    check_password,
+    session_stamp,
+)
 from jinpai.store import users as repo
 from jinpai.store.db import make_engine, session_scope
 from jinpai.store.models import User
@@ -32,7 +39,15 @@ class StoreAccounts:
         if user.role == "owner":
             shops = sorted(set(shops) | set(self._warehouse_shops()))
         agent_id = user.agent.agent_id if user.agent is not None else None
-        return Principal(user.id, user.username, user.role, tuple(shops), agent_id)  # type: ignore[arg-type]
+        return Principal(
+            user.id,
+            user.username,
+            user.role,  # type: ignore[arg-type]
+            tuple(shops),
+            agent_id,
+            active=user.active,
+            session_stamp=session_stamp(user.password_hash),
+        )
 
     def authenticate(self, username: str, password: str, address: str) -> Principal | None:
         with session_scope(self.engine) as session:
@@ -92,8 +107,29 @@ class StoreAccounts:
                 raise AccountError(str(exc)) from None
             return self._principal(session, user)
 
-    def users(self, shops: Iterable[str]) -> list[Principal]:
-        wanted = set(shops)
+    def users(self, shops: Iterable[str] | None = None) -> list[Principal]:
         with session_scope(self.engine) as session:
             found = [self._principal(session, u) for u in session.scalars(select(User))]
+        if shops is None:
+            return found
+        wanted = set(shops)
         return [p for p in found if wanted & set(p.shops) or p.role == "owner"]
+
+    def set_password(self, username: str, password: str) -> Principal:
+        check_password(password)
+        return self._change(
+            username, lambda session: repo.set_password(session, username, password)
+        )
+
+    def set_active(self, username: str, active: bool) -> Principal:
+        return self._change(username, lambda session: repo.set_active(session, username, active))
+
+    def _change(self, username: str, change: Callable[[Session], None]) -> Principal:
+        with session_scope(self.engine) as session:
+            try:
+                change(session)
+            except LookupError as exc:
+                raise AccountError(str(exc)) from None
+            user = repo.get_user(session, username)
+            assert user is not None  # the change found them
+            return self._principal(session, user)

@@ -31,12 +31,15 @@ from jinpai.api.security import (
     LoginRequired,
     PageUser,
     State,
+    change_own_password,
+    change_shop_user,
     check_agent,
     check_manager,
     check_owner,
     check_shop,
     client_address,
     csrf_token,
+    sign_in,
 )
 from jinpai.api.sheets import (
     SHEET_METRICS,
@@ -137,9 +140,7 @@ def login(
     if user is None:
         log.info("failed sign-in for %r from %s", username, address)
         return render(request, "login.html", None, 401, error="login_failed", next=next)
-    lang = request.session.get("lang")
-    request.session.clear()  # a fresh session (and CSRF token) at each sign-in: no fixation
-    request.session.update({"user_id": user.user_id, **({"lang": lang} if lang else {})})
+    sign_in(request, user)
     log.info("signed in %r from %s", username, address)
     return RedirectResponse(safe_next(next) or home_for(user), status_code=303)
 
@@ -148,6 +149,31 @@ def login(
 def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: PageUser) -> HTMLResponse:
+    return render(request, "password.html", user)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    user: PageUser,
+    state: State,
+    current_password: Annotated[str, Form(max_length=256)],
+    new_password: Annotated[str, Form(max_length=256)],
+    confirm_password: Annotated[str, Form(max_length=256)],
+) -> HTMLResponse:
+    """Every other session of the user ends; this one goes on."""
+    if new_password != confirm_password:
+        return render(request, "password.html", user, 400, error="passwords_differ")
+    try:
+        change_own_password(request, state, user, current_password, new_password)
+    except HTTPException as exc:
+        return render(request, "password.html", user, exc.status_code, error=exc.detail)
+    log.info("%r changed their password", user.username)
+    return render(request, "password.html", user, saved=True)
 
 
 @router.get("/")
@@ -452,6 +478,29 @@ def add_user(
     except AccountError as exc:
         return _settings_page(request, shop, user, state, 400, error=str(exc))
     log.info("user %r (%s) added to %s by %r", username, role, shop, user.username)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+@router.post("/shops/{shop}/settings/users/{username}")
+def change_user(
+    request: Request,
+    shop: ShopId,
+    username: Annotated[str, PathParam(min_length=1, max_length=64)],
+    user: PageUser,
+    state: State,
+    password: Annotated[str, Form(max_length=256)] = "",
+    active: Annotated[str, Form(pattern="^(|true|false)$")] = "",
+) -> HTMLResponse:
+    """Reset a user's password (``password``) or disable / enable their sign-in (``active``)."""
+    try:
+        change_shop_user(
+            state, user, shop, username, password or None, None if not active else active == "true"
+        )
+    except HTTPException as exc:
+        if exc.status_code == 403:
+            raise
+        return _settings_page(request, shop, user, state, exc.status_code, error=exc.detail)
+    log.info("user %r of %s changed by %r", username, shop, user.username)
     return _settings_page(request, shop, user, state, saved=True)
 
 

@@ -4,25 +4,54 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from jinpai.api import models
 from jinpai.api.accounts import AccountError, Principal
 from jinpai.api.params import ShopId
-from jinpai.api.security import ApiUser, State, check_manager, check_owner
+from jinpai.api.security import (
+    ApiUser,
+    State,
+    change_own_password,
+    change_shop_user,
+    check_manager,
+    check_owner,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.ERRORS)
 
 
 def user_out(p: Principal) -> dict[str, Any]:
-    return {"username": p.username, "role": p.role, "shops": list(p.shops), "agent_id": p.agent_id}
+    return {
+        "username": p.username,
+        "role": p.role,
+        "shops": list(p.shops),
+        "agent_id": p.agent_id,
+        "active": p.active,
+    }
 
 
 @router.get("/me", response_model=models.Me)
 def me(user: ApiUser) -> dict[str, Any]:
     """The caller: role, shops and (for an agent) their agent id."""
     return user_out(user)
+
+
+class PasswordIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(
+    request: Request, user: ApiUser, state: State, body: Annotated[PasswordIn, Body()]
+) -> Response:
+    """Change the caller's password (the current one is asked again). Every other session of
+    the caller ends; API tokens stay valid (revoke them apart)."""
+    change_own_password(request, state, user, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 class TokenIn(BaseModel):
@@ -62,3 +91,22 @@ def add_shop_user(
     except AccountError as exc:
         raise HTTPException(400, str(exc)) from None
     return user_out(added)
+
+
+class UserChange(BaseModel):
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    active: bool | None = None
+
+
+@router.patch("/shops/{shop}/users/{username}", response_model=models.UserOut)
+def change_user(
+    shop: ShopId,
+    username: Annotated[str, PathParam(min_length=1, max_length=64)],
+    user: ApiUser,
+    state: State,
+    body: Annotated[UserChange, Body()],
+) -> dict[str, Any]:
+    """Reset a user's password or disable (enable) their sign-in (the shop's owner only). Either
+    ends the user's sessions; a disabled user's API tokens stop working too."""
+    changed = change_shop_user(state, user, shop, username, body.password, body.active)
+    return user_out(changed)
