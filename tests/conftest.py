@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,20 @@ def olist_dir() -> Path:
     if not path.exists():
         pytest.fail(f"the shared sample data is missing: {path}")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never use the installation of the folder they run in: ``make demo`` leaves a
+    warehouse and a store in ./.jinpai, and a user's JINPAI_ settings would change what the
+    commands under test do. Each test session gets an empty home of its own."""
+    from jinpai.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("JINPAI_") and not name.startswith("JINPAI_TEST_"):
+                mp.delenv(name)
+        mp.setenv("JINPAI_HOME", str(tmp_path_factory.mktemp("jinpai-home")))
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()

@@ -1,6 +1,7 @@
 """The web app end to end in Debian's Chromium (Playwright, no downloaded browser): sign in,
 the daily sheet's charts, an agent's drill-down, a KPI weight change, an upload with a bad row,
-and the pay sheet's Excel download. Screenshots go to test-output/screenshots/."""
+the pay sheet's Excel download, and a password change signing out another browser. Screenshots
+go to test-output/screenshots/."""
 
 from __future__ import annotations
 
@@ -176,3 +177,34 @@ def test_round_cap_setting_changes_the_ranking(browser, server) -> None:  # type
     page.wait_for_selector("p.ok")
     assert page.inner_text("td[data-rule=round_cap_s]") in ("600", "600.0")
     context.close()
+
+
+def test_a_new_password_signs_out_the_other_browser(browser, server, site) -> None:  # type: ignore[no-untyped-def]
+    old, new = "browser-pass-1", "browser-pass-2"
+    site.app.state.jinpai.accounts.add_user("browser_pw", old, "supervisor", ["s2"])
+
+    def signed_in():  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", "browser_pw")
+        page.fill("input[name=password]", old)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/shops/s2/dashboard")
+        return context, page
+
+    (here, page), (elsewhere, other) = signed_in(), signed_in()
+    page.click("a[href='/account/password']")
+    page.fill("input[name=current_password]", old)
+    page.fill("input[name=new_password]", new)
+    page.fill("input[name=confirm_password]", new)
+    page.click("#password-form button[type=submit]")
+    page.wait_for_selector("#password-form p.ok")
+    shot(page, "password-changed")
+    page.goto("/shops/s2/settings")  # this browser stays signed in
+    assert "/login" not in page.url
+    other.goto("/shops/s2/settings")
+    other.wait_for_url("**/login?next=*")  # the other one is signed out
+    here.close()
+    elsewhere.close()
