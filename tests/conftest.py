@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,4 +34,17 @@ def own_installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
         mp.setenv("JINPAI_HOME", str(tmp_path_factory.mktemp("jinpai-home")))
         get_settings.cache_clear()
         yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Sets the memory_limit setting (JINPAI_MEMORY_LIMIT) for the test."""
+    from jinpai.settings import get_settings
+
+    def set_limit(value: str) -> None:
+        monkeypatch.setenv("JINPAI_MEMORY_LIMIT", value)
+        get_settings.cache_clear()
+
+    yield set_limit
     get_settings.cache_clear()

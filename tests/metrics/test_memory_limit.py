@@ -3,7 +3,7 @@ exactly the figures of an uncapped one; a malformed cap is refused before any wo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -14,17 +14,7 @@ from jinpai.demo import generate_shop
 from jinpai.engine import duckdb_backend
 from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.services import ReportOptions, ReportSource, build_report
-from jinpai.settings import Settings, get_settings
-
-
-@pytest.fixture
-def limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    def set_limit(value: str) -> None:
-        monkeypatch.setenv("JINPAI_MEMORY_LIMIT", value)
-        get_settings.cache_clear()
-
-    yield set_limit
-    get_settings.cache_clear()
+from jinpai.settings import Settings
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ the import's commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -13,7 +13,6 @@ import pytest
 
 from jinpai import services
 from jinpai.ingest.readers import CSV_BLOCK_BYTES
-from jinpai.settings import get_settings
 from jinpai.warehouse import connect
 from tests.ingest.files import MESSAGES_HEADER
 
@@ -34,16 +33,6 @@ def messages_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "messages.csv"
     write_messages(path)
     return path
-
-
-@pytest.fixture
-def limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    def set_limit(value: str) -> None:
-        monkeypatch.setenv("JINPAI_MEMORY_LIMIT", value)
-        get_settings.cache_clear()
-
-    yield set_limit
-    get_settings.cache_clear()
 
 
 class ArrowHeld:
