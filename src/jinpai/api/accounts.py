@@ -49,7 +49,8 @@ def session_stamp(password_hash: str) -> str:
 
 
 class AccountError(ValueError):
-    """A user that cannot be added as asked (taken name, unknown role, agent without id)."""
+    """A user that cannot be added or changed as asked (taken name, unknown role, agent without
+    id, unknown user, short password)."""
 
 
 class Accounts(Protocol):
