@@ -12,6 +12,7 @@ from jinpai import services
 from jinpai.exports.tables import report_tables
 from jinpai.exports.xlsx import write_report_xlsx
 from jinpai.management.sheets import write_workbook
+from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.settings import get_settings
 
 DEMO_MONTH_START = date(2024, 3, 1)
@@ -111,6 +112,17 @@ def _management_summary(results: dict[str, dict]) -> Table:
             "—" if kpi is None else f"{kpi:.1f}",
             *(f"{row[k]:,.2f}" for k in ("base", "commission", "reminder_commission", "award")),
             f"{row['total']:,.2f}",
-            grade.get(agent, {}).get("grade") or "—",
+            grade_with_reason(grade.get(agent), results["grade"]["rule"]),
         )
     return table
+
+
+def grade_with_reason(grade: dict | None, rule: str) -> str:
+    """The grade and, under the weakest-dimension rule, the dimensions that set it."""
+    if grade is None or grade.get("grade") is None:
+        return "—"
+    level = grade["grade"]
+    if rule != "weakest":
+        return level
+    lowest = [m for m, d in grade["dimensions"].items() if d["level"] == level]
+    return f"{level} ({', '.join(CATALOGUE[m].zh for m in lowest)})"
