@@ -162,17 +162,20 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
+def throttled(state: AppState, username: str, address: str) -> bool:
+    """Too many failed passwords for this username from this address within the window."""
+    web = state.web
+    failures = state.accounts.recent_failures(username, address, web.login_window_s)
+    return failures >= web.login_failures
+
+
 def change_own_password(
     request: Request, state: AppState, user: Principal, current: str, new: str
 ) -> Principal:
     """Change the caller's password, the current one asked again (failures count like sign-in
     failures); the caller's other sessions end, this one goes on."""
     address = client_address(request)
-    web = state.web
-    if (
-        state.accounts.recent_failures(user.username, address, web.login_window_s)
-        >= web.login_failures
-    ):
+    if throttled(state, user.username, address):
         raise HTTPException(status_code=429, detail="too many failed attempts: try again later")
     if state.accounts.authenticate(user.username, current, address) is None:
         raise HTTPException(status_code=403, detail="the current password is wrong")

@@ -28,8 +28,10 @@ metrics take refund_amount >= amount as fully refunded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,6 +42,9 @@ from jinpai.canonical.schema import (
     Kind,
     TableSchema,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 TRUE_WORDS = ("true", "1", "是", "yes", "y", "t", "对", "真")
 FALSE_WORDS = ("false", "0", "否", "no", "n", "f", "错", "假")
@@ -101,6 +106,14 @@ def sql_string(value: str) -> str:
     """A SQL string literal: for code constants, and for the paths of DuckDB statements that
     take no parameters (ATTACH, SET, COPY, read_parquet lists)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """Cap DuckDB's memory on ``con`` at ``limit`` (like '1500MB' or '2GB'); beyond it, temp
+    tables and large operators spill to the connection's temp_directory."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+        raise ValueError(f"memory_limit {limit!r} is not like '1200MB' or '2GB'")
+    con.execute(f"SET memory_limit = {sql_string(limit)}")
 
 
 def _lits(values: tuple[str, ...] | list[str]) -> str:

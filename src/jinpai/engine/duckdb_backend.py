@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from jinpai.canonical.schema import TABLES, Kind
-from jinpai.canonical.validation import sql_string, sql_type
+from jinpai.canonical.validation import set_memory_limit, sql_string, sql_type
 from jinpai.metrics.context import TABLE_NAMES
 
 
@@ -36,9 +35,7 @@ def bind_duckdb(
     connection's settings are left alone.
     """
     if memory_limit is not None:
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
-            raise ValueError(f"memory_limit {memory_limit!r} is not like '1200MB' or '2GB'")
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        set_memory_limit(con, memory_limit)
         # an in-memory connection would spill into ./.tmp of whatever folder the user is in, and
         # two databases must not share a spill folder
         spill = tempfile.mkdtemp(dir=_spill_root())

@@ -60,12 +60,12 @@ def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     """Cap DuckDB at the ``memory_limit`` setting: an import stages a whole file in temp tables,
     which beyond it spill to the warehouse's spill folder (``<warehouse>.tmp``), so a large file
     imports in bounded memory rather than in memory that grows with the file."""
-    from jinpai.canonical.validation import sql_string
+    from jinpai.canonical.validation import set_memory_limit
     from jinpai.settings import get_settings
 
     limit = get_settings().memory_limit
     if limit:
-        con.execute(f"SET memory_limit = {sql_string(limit)}")
+        set_memory_limit(con, limit)
 
 
 def open_memory_warehouse_from_folder(

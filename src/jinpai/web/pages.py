@@ -40,6 +40,7 @@ from jinpai.api.security import (
     client_address,
     csrf_token,
     sign_in,
+    throttled,
 )
 from jinpai.api.sheets import (
     SHEET_METRICS,
@@ -132,8 +133,7 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     address = client_address(request)
-    web = state.web
-    if state.accounts.recent_failures(username, address, web.login_window_s) >= web.login_failures:
+    if throttled(state, username, address):
         log.warning("sign-in throttled for %r from %s", username, address)
         return render(request, "login.html", None, 429, error="login_throttled", next=next)
     user = state.accounts.authenticate(username, password, address)
