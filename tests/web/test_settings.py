@@ -178,3 +178,121 @@ def test_settings_api_is_documented(anon: TestClient) -> None:
     paths = anon.get("/openapi.json").json()["paths"]
     for name in ("rules", "grading", "pay", "terms"):
         assert set(paths[f"/api/v1/shops/{{shop}}/settings/{name}"]) == {"get", "put"}
+
+
+def agent_pay(client: TestClient, agent_id: str) -> dict:
+    return next(a for a in pay_sheet(client)["agents"] if a["agent_id"] == agent_id)
+
+
+def terms_of(client: TestClient, month: str = MONTH) -> dict[str, dict]:
+    rows = client.get(f"{API}/terms", params={"month": month}).json()
+    return {t["agent_id"]: t for t in rows}
+
+
+def test_standing_allowances_coaching_and_an_own_reminder_rate_are_paid(sup2: TestClient) -> None:
+    r = put(sup2, "/pay", {"valid_from": MONTH, "coaching_allowance": 300})
+    assert r.status_code == 200 and r.json()["coaching_allowance"] == 300
+    body = {"valid_from": MONTH, "agent_id": "a1", "allowances": {"全勤奖": 200, "餐补": 150.5},
+            "mentor_of": ["a2"], "reminder_commission_rate": 0.01}  # fmt: skip
+    r = put(sup2, "/terms", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["allowances"] == {"全勤奖": 200, "餐补": 150.5}
+    a1 = agent_pay(sup2, "a1")
+    items = {i["reason"]: i["amount"] for i in a1["inputs"]["allowances"]}
+    # the two standing allowances and one coaching allowance for a2 (both employed in March)
+    assert items == {"全勤奖": 200, "餐补": 150.5, "辅导补贴: 带新人 a2": 300}
+    assert a1["allowances"] == pytest.approx(200 + 150.5 + 300)
+    assert a1["inputs"]["reminder_commission"]["reminder_commission_rate"] == 0.01
+    assert agent_pay(sup2, "a2")["allowances"] == 0  # the mentee is not paid for being coached
+
+    # a raise alone carries the allowances and mentees over; a version from April ends them
+    r = put(sup2, "/terms", {"valid_from": MONTH, "agent_id": "a1", "base_salary": 4000})
+    assert r.status_code == 200
+    r = put(sup2, "/terms", {"valid_from": "2024-04", "agent_id": "a1", "allowances": {},
+                             "mentor_of": []})  # fmt: skip
+    assert r.status_code == 200 and r.json()["allowances"] == {} and r.json()["mentor_of"] == []
+    march, april = terms_of(sup2)["a1"], terms_of(sup2, "2024-04")["a1"]
+    assert march["allowances"] == {"全勤奖": 200, "餐补": 150.5} and march["mentor_of"] == ["a2"]
+    assert march["base_salary"] == 4000
+    assert april["allowances"] == {} and april["base_salary"] == 4000
+    assert agent_pay(sup2, "a1")["allowances"] == pytest.approx(650.5)
+
+    refused = (
+        ({"mentor_of": ["a1"]}, "themselves"),
+        ({"mentor_of": ["ghost"]}, "ghost"),
+        ({"mentor_of": ["a2", "a2"]}, "twice"),
+        ({"allowances": {"全勤奖": -5}}, "allowances"),
+        ({"allowances": {"": 5}}, "allowances"),
+    )
+    for change, word in refused:
+        r = put(sup2, "/terms", {"valid_from": MONTH, "agent_id": "a1", **change})
+        assert r.status_code == 422 and word in r.text, (change, r.text)
+    assert terms_of(sup2)["a1"]["mentor_of"] == ["a2"]  # nothing of a refused change is kept
+
+
+def test_terms_form_takes_allowances_and_mentees_as_lists(sup2: TestClient) -> None:
+    form = {"agent_id": "a3", "month": MONTH, "allowances": "全勤奖=100，餐补 = 50",
+            "mentor_of": "a2"}  # fmt: skip
+    r = post_form(sup2, "terms", form)
+    assert r.status_code == 200, r.text
+    assert 'data-field="allowances">全勤奖=100.0, 餐补=50.0<' in r.text
+    a3 = terms_of(sup2)["a3"]
+    assert a3["allowances"] == {"全勤奖": 100, "餐补": 50} and a3["mentor_of"] == ["a2"]
+    assert a3["role"] == "aftersale"  # the first version takes the warehouse roster's role
+    r = post_form(sup2, "terms", {"agent_id": "a3", "month": MONTH, "allowances": "全勤奖"})
+    assert r.status_code == 422 and "name=amount" in r.text
+    r = post_form(sup2, "terms", {"agent_id": "a3", "month": MONTH, "allowances": "a=1, a=2"})
+    assert r.status_code == 422 and "once" in r.text
+    r = post_form(sup2, "terms", {"agent_id": "a3", "month": MONTH, "allowances": "无"})
+    assert r.status_code == 200
+    a3 = terms_of(sup2)["a3"]
+    assert a3["allowances"] == {} and a3["mentor_of"] == ["a2"]  # blank: carried over
+
+
+def test_the_bonus_pool_list_is_set_by_api_and_form(sup2: TestClient) -> None:
+    pool = {"max_deduction": 0.3, "deductions": [
+        {"metric": "avg_response_s", "when": "above_team_average", "share": 0.2},
+        {"metric": "sales_target_completion", "when": "below_target", "target": 1, "share": 0.25},
+    ]}  # fmt: skip
+    r = put(sup2, "/pay", {"valid_from": MONTH, "mode": "bonus_pool", "bonus_pool": pool})
+    assert r.status_code == 200, r.text
+    assert r.json()["bonus_pool"]["deductions"][1]["target"] == 1
+    for agent in pay_sheet(sup2)["agents"]:
+        d = agent["inputs"]["deduction"]
+        assert [(c["metric"], c["share"]) for c in d["checks"]] == [
+            ("avg_response_s", 0.2),
+            ("sales_target_completion", 0.25),
+        ]
+        missed = sum(c["share"] for c in d["checks"] if c["missed"])
+        assert d["applied_share"] == pytest.approx(min(missed, 0.3))
+        assert agent["deduction"] == pytest.approx(agent["commission"] * d["applied_share"])
+    # another pay change leaves the list as it is
+    r = put(sup2, "/pay", {"valid_from": MONTH, "mode": "bonus_pool", "monthly_award": 400})
+    assert r.json()["bonus_pool"] == pool | {"deductions": [
+        {**pool["deductions"][0], "target": None}, pool["deductions"][1]]}  # fmt: skip
+    refused = (
+        ({"metric": "avg_reply_speed", "when": "above_team_average", "share": 0.1}, "unknown"),
+        ({"metric": "sales", "when": "below_target", "share": 0.1}, "target"),
+        ({"metric": "sales", "when": "below_team_average", "share": 2}, "share"),
+    )
+    for rule, word in refused:
+        body = {"valid_from": MONTH, "bonus_pool": {"max_deduction": 0.1, "deductions": [rule]}}
+        r = put(sup2, "/pay", body)
+        assert r.status_code == 422 and word in r.text, (rule, r.text)
+
+    # the form shows the list and sends it whole: a row without a metric is left out
+    page = sup2.get(SETTINGS).text
+    assert 'name="ded_metric_2"' in page and 'name="ded_metric_3"' in page  # two blank rows
+    form = {"month": MONTH, "mode": "bonus_pool", "monthly_award": "500", "settle_days": "4",
+            "max_deduction": "0.05", "ded_metric_0": "order_to_payment",
+            "ded_when_0": "below_team_average", "ded_share_0": "0.03",
+            "ded_metric_1": "", "ded_when_1": "below_target", "ded_share_1": "0.5"}  # fmt: skip
+    r = post_form(sup2, "pay", form)
+    assert r.status_code == 200, r.text
+    stored = sup2.get(f"{API}/pay", params={"month": MONTH}).json()["bonus_pool"]
+    assert stored == {"max_deduction": 0.05, "deductions": [
+        {"metric": "order_to_payment", "when": "below_team_average", "target": None,
+         "share": 0.03}]}  # fmt: skip
+    r = post_form(sup2, "pay", {**form, "ded_target_0": "x"})
+    assert r.status_code == 422 and "target" in r.text
+    assert put(sup2, "/pay", {"valid_from": MONTH, "mode": "kpi"}).status_code == 200

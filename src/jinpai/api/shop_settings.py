@@ -9,12 +9,19 @@ from a month leave earlier months as they were (the store's ``valid_from``).
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from jinpai.management.grading import GradingRules, Rule
-from jinpai.management.pay import PayTerms
+from jinpai.management.pay import BonusPool, DeductionRule, PayTerms
 from jinpai.management.versions import normalise_month
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -99,9 +106,18 @@ class GradingIn(BaseModel):
     thresholds: dict[str, ThresholdsIn] = Field(default_factory=dict)
 
 
+class BonusPoolIn(BaseModel):
+    """The whole short list of the bonus pool: it replaces the list in force."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    deductions: list[DeductionRule] = Field(max_length=20)
+    max_deduction: float = Field(ge=0, le=1)
+
+
 class PaySettingsIn(BaseModel):
-    """Pay settings from ``valid_from`` on (other stored settings, e.g. the bonus pool's list,
-    are carried over)."""
+    """Pay settings from ``valid_from`` on. The coaching allowance and the bonus pool's list
+    are carried over when left out (null), like stored settings the API does not show."""
 
     # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -113,6 +129,12 @@ class PaySettingsIn(BaseModel):
         None, ge=0, le=1, description="null: half the agent's commission rate"
     )
     settle_days: int = Field(4, ge=0, le=31)
+    coaching_allowance: float | None = Field(
+        None, ge=0, le=1_000_000, description="yuan per mentee and month; null: carried over"
+    )
+    bonus_pool: BonusPoolIn | None = Field(
+        None, description="the bonus pool's deduction list (bonus_pool mode); null: carried over"
+    )
 
 
 class PaySettingsOut(BaseModel):
@@ -120,6 +142,15 @@ class PaySettingsOut(BaseModel):
     monthly_award: float
     reminder_commission_rate: float | None
     settle_days: int
+    coaching_allowance: float
+    bonus_pool: BonusPool
+
+
+AllowanceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+]
+AgentIdText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Money = Annotated[float, Field(ge=0, le=1_000_000)]
 
 
 class AgentTermsIn(BaseModel):
@@ -133,6 +164,21 @@ class AgentTermsIn(BaseModel):
     base_salary: float | None = Field(None, ge=0, le=1_000_000)
     commission_rate: float | None = Field(None, ge=0, le=1)
     sales_target: float | None = Field(None, ge=0, le=1_000_000_000)
+    reminder_commission_rate: float | None = Field(
+        None, ge=0, le=1, description="null: carried over (none set: the shop's rate)"
+    )
+    allowances: dict[AllowanceName, Money] | None = Field(
+        None,
+        max_length=20,
+        description='standing monthly allowances by name, e.g. {"全勤奖": 200}; null: carried '
+        "over, {}: none",
+    )
+    mentor_of: list[AgentIdText] | None = Field(
+        None,
+        max_length=50,
+        description="agent_ids of the new agents this one coaches (a coaching allowance each "
+        "month both are employed); null: carried over, []: none",
+    )
 
     @field_validator("valid_from")
     @classmethod
@@ -148,6 +194,9 @@ class AgentTermsOut(BaseModel):
     base_salary: float | None
     commission_rate: float | None
     sales_target: float | None
+    reminder_commission_rate: float | None = None
+    allowances: dict[str, float] = Field(default_factory=dict)
+    mentor_of: list[str] = Field(default_factory=list)
 
 
 # --- rule profile and windows -----------------------------------------------------------------
@@ -290,6 +339,8 @@ def pay_in_force(engine: Any, shop: str, month: str) -> dict[str, Any]:
         "monthly_award": terms.monthly_award,
         "reminder_commission_rate": terms.reminder_commission_rate,
         "settle_days": stored.get("settle_days", 4),
+        "coaching_allowance": terms.coaching_allowance,
+        "bonus_pool": terms.bonus_pool,
     }
 
 
@@ -299,11 +350,12 @@ def save_pay(engine: Any, shop: str, change: PaySettingsIn, user: str) -> dict[s
     from jinpai.store.setup import pay_terms_document
 
     month = normalise_month(change.valid_from)
+    given = change.model_dump(exclude={"valid_from"})
+    for name in ("coaching_allowance", "bonus_pool"):  # null: carried over
+        if given[name] is None:
+            del given[name]
     with session_scope(engine) as session:
-        document = {
-            **(repo.pay_settings_in_force(session, shop, month) or {}),
-            **change.model_dump(exclude={"valid_from"}),
-        }
+        document = {**(repo.pay_settings_in_force(session, shop, month) or {}), **given}
         document.pop("award", None)  # monthly_award is the one name from now on
         try:
             PayTerms.model_validate(pay_terms_document(document))
@@ -331,16 +383,25 @@ def terms_of_month(engine: Any, shop: str, month: str, roster: list[Any]) -> lis
         )  # fmt: skip
     for agent_id, t in stored.items():
         known = out.get(agent_id)
-        out[agent_id] = AgentTermsOut(
-            agent_id=agent_id,
-            name=t.name or (known.name if known else None),
-            role=t.role or (known.role if known else None),
-            valid_from=t.valid_from.strftime("%Y-%m") if t.valid_from else None,
-            base_salary=t.base_salary,
-            commission_rate=t.commission_rate,
-            sales_target=t.sales_target,
-        )
+        out[agent_id] = _terms_out(t, known)
     return sorted(out.values(), key=lambda a: a.agent_id)
+
+
+def _terms_out(t: Any, known: Any = None) -> AgentTermsOut:
+    """A store terms view (``TermsInForce``) as the API shows it; ``known``: the warehouse
+    roster's row of the agent, for what the store does not say."""
+    return AgentTermsOut(
+        agent_id=t.agent_id,
+        name=t.name or (known.name if known else None),
+        role=t.role or (known.role if known else None),
+        valid_from=t.valid_from.strftime("%Y-%m") if t.valid_from else None,
+        base_salary=t.base_salary,
+        commission_rate=t.commission_rate,
+        sales_target=t.sales_target,
+        reminder_commission_rate=t.reminder_commission_rate,
+        allowances=t.allowances or {},
+        mentor_of=t.mentor_of or [],
+    )
 
 
 def save_terms(engine: Any, shop: str, change: AgentTermsIn, roster: list[Any]) -> AgentTermsOut:
@@ -353,6 +414,7 @@ def save_terms(engine: Any, shop: str, change: AgentTermsIn, roster: list[Any]) 
     known = next((a for a in roster if a.agent_id == change.agent_id), None)
     given = change.model_dump(exclude={"valid_from", "agent_id"}, exclude_none=True)
     with session_scope(engine) as session:
+        _check_mentees(session, shop, change, {a.agent_id for a in roster})
         first = get_agent(session, shop, change.agent_id) is None
         if first:
             if known is None:
@@ -368,12 +430,18 @@ def save_terms(engine: Any, shop: str, change: AgentTermsIn, roster: list[Any]) 
             raise SettingsError(str(exc)) from None
         t = terms_in_force(session, shop, change.agent_id, month)
     assert t is not None
-    return AgentTermsOut(
-        agent_id=t.agent_id,
-        name=t.name,
-        role=t.role,
-        valid_from=month,
-        base_salary=t.base_salary,
-        commission_rate=t.commission_rate,
-        sales_target=t.sales_target,
-    )
+    return _terms_out(t)
+
+
+def _check_mentees(session: Any, shop: str, change: AgentTermsIn, roster: set[str]) -> None:
+    """A mentee is another agent of the shop (warehouse roster or store), named once."""
+    from jinpai.store.roster import get_agent
+
+    mentees = change.mentor_of or []
+    if len(set(mentees)) < len(mentees):
+        raise SettingsError(f"mentor_of names an agent twice: {mentees}")
+    for mentee in mentees:
+        if mentee == change.agent_id:
+            raise SettingsError(f"{change.agent_id!r} cannot coach themselves")
+        if mentee not in roster and get_agent(session, shop, mentee) is None:
+            raise SettingsError(f"mentor_of: no agent {mentee!r} in shop {shop!r}")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jinpai.management.month import AgentMonth, MonthFigures, employed_days
-from jinpai.management.plans import SALES_TARGET_COMPLETION
+from jinpai.management.plans import SALES_TARGET_COMPLETION, known_metric
 from jinpai.management.ranking import tie_key, top
 from jinpai.management.scorecard import Scorecard, team_average
 from jinpai.management.versions import Versioned, days_in_month, normalise_month
@@ -39,6 +39,20 @@ class DeductionRule(BaseModel):
     when: Literal["above_team_average", "below_team_average", "below_target"]
     target: float | None = None
     share: float = Field(ge=0, le=1)
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        # an unknown name would never be missed, so it would never deduct
+        if not known_metric(value):
+            raise ValueError(f"unknown metric {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _target(self) -> DeductionRule:
+        if self.when == "below_target" and self.target is None:
+            raise ValueError(f"{self.metric}: below_target needs a target")
+        return self
 
 
 def default_deductions() -> list[DeductionRule]:

@@ -18,10 +18,15 @@ from pydantic import BaseModel, ValidationError
 from jinpai.api import shop_settings as ss
 from jinpai.api.params import ShopId
 from jinpai.api.security import PageUser, State, check_manager
+from jinpai.management.plans import SALES_TARGET_COMPLETION
+from jinpai.metrics.catalogue import CATALOGUE
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jinpai.web")
 NO_VALUE = ("none", "无", "off")  # typed in a cap field: no cap at all
+# the figures a bonus-pool deduction can check: the month's figures of an agent
+DEDUCTION_METRICS = (SALES_TARGET_COMPLETION, *CATALOGUE)
+BLANK_DEDUCTIONS = 2  # empty rows under the list, to add rules
 
 
 def settings_context(state: Any, shop: str, month: str) -> dict[str, Any]:
@@ -40,6 +45,8 @@ def settings_context(state: Any, shop: str, month: str) -> dict[str, Any]:
         "rule_defaults": {f: _shown(profile_default, f) or "none" for f in ss.RULE_FIELDS},
         "grading": ss.grading_in_force(engine, shop, month),
         "pay": ss.pay_in_force(engine, shop, month),
+        "deduction_metrics": DEDUCTION_METRICS,
+        "blank_deductions": BLANK_DEDUCTIONS,
         "terms": ss.terms_of_month(engine, shop, month, roster),
     }
 
@@ -135,9 +142,15 @@ async def save_pay(request: Request, shop: ShopId, user: PageUser, state: State)
     form = await _form(request)
 
     def build() -> BaseModel:
-        data = {k: form[k] for k in ("mode", "monthly_award", "settle_days") if form.get(k)}
+        names = ("mode", "monthly_award", "settle_days", "coaching_allowance")
+        data: dict[str, Any] = {k: form[k] for k in names if form.get(k)}
         rate = form.get("reminder_commission_rate", "")
         data.update(valid_from=form.get("month", ""), reminder_commission_rate=rate or None)
+        if "max_deduction" in form:  # the form shows the whole list: it replaces the stored one
+            data["bonus_pool"] = {
+                "max_deduction": form["max_deduction"],
+                "deductions": _deduction_rows(form),
+            }
         return ss.PaySettingsIn.model_validate(data)
 
     return _save(
@@ -146,15 +159,37 @@ async def save_pay(request: Request, shop: ShopId, user: PageUser, state: State)
     )  # fmt: skip
 
 
+def _deduction_rows(form: dict[str, str]) -> list[dict[str, str | None]]:
+    """Rows ``ded_<field>_<i>`` of the deduction list; a row without a metric is left out."""
+    rows = sorted(int(k.rsplit("_", 1)[1]) for k in form if k.startswith("ded_metric_"))
+    return [
+        {f: form.get(f"ded_{f}_{i}") or None for f in ("metric", "when", "target", "share")}
+        for i in rows
+        if form.get(f"ded_metric_{i}")
+    ]
+
+
 @router.post("/shops/{shop}/settings/terms")
 async def save_terms(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
-    """One agent's base salary, commission rate, sales target (blank: carried over)."""
+    """One agent's pay terms. A blank field is carried over; ``none`` (无) empties the
+    allowances or mentees."""
     check_manager(user, shop)
     form = await _form(request)
 
     def build() -> BaseModel:
-        data = {k: form.get(k) or None for k in ("base_salary", "commission_rate", "sales_target")}
-        data.update(valid_from=form.get("month", ""), agent_id=form.get("agent_id", ""))
+        names = ("base_salary", "commission_rate", "sales_target", "reminder_commission_rate")
+        data: dict[str, Any] = {k: form.get(k) or None for k in names}
+        data.update(
+            valid_from=form.get("month", ""),
+            agent_id=form.get("agent_id", ""),
+            allowances=_listed(form.get("allowances", ""), _allowance),
+            mentor_of=_listed(form.get("mentor_of", ""), str),
+        )
+        if isinstance(data["allowances"], list):
+            named = data["allowances"]
+            data["allowances"] = dict(named)
+            if len(data["allowances"]) < len(named):
+                raise ss.SettingsError("allowances: each name once")
         return ss.AgentTermsIn.model_validate(data)
 
     roster = state.warehouse.roster(shop)
@@ -162,3 +197,20 @@ async def save_terms(request: Request, shop: ShopId, user: PageUser, state: Stat
         request, shop, user, state, build,
         lambda e, m: ss.save_terms(e, shop, m, roster), "agent terms",
     )  # fmt: skip
+
+
+def _listed(text: str, item: Callable[[str], Any]) -> list[Any] | None:
+    """A comma-separated field (，、 too): None when blank (carried over), [] for ``none``."""
+    if not text:
+        return None
+    if text.lower() in NO_VALUE:
+        return []
+    parts = text.replace("，", ",").replace("、", ",").split(",")
+    return [item(part.strip()) for part in parts if part.strip()]
+
+
+def _allowance(text: str) -> tuple[str, str]:
+    name, sep, amount = text.replace("＝", "=").partition("=")
+    if not sep or not name.strip():
+        raise ss.SettingsError(f"allowances: write name=amount, for example 全勤奖=200: {text!r}")
+    return name.strip(), amount.strip()

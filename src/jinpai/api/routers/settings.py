@@ -85,7 +85,8 @@ def get_pay(shop: ShopId, user: ApiUser, state: State, month: Month = None) -> d
 
 @router.put("/pay", response_model=ss.PaySettingsOut, responses=UNPROCESSABLE)
 def put_pay(shop: ShopId, body: ss.PaySettingsIn, user: ApiUser, state: State) -> dict[str, Any]:
-    """Save the pay settings (mode, award, reminder commission rate, settle days) from a month."""
+    """Save the pay settings (mode, award, reminder commission rate, settle days, coaching
+    allowance, the bonus pool's deduction list) from a month."""
     check_manager(user, shop)
     out = checked(lambda: ss.save_pay(store_engine(state), shop, body, user.username))
     log.info("pay settings of %s from %s set by %r", shop, body.valid_from, user.username)
@@ -104,7 +105,8 @@ def get_terms(
 
 @router.put("/terms", response_model=ss.AgentTermsOut, responses=UNPROCESSABLE)
 def put_terms(shop: ShopId, body: ss.AgentTermsIn, user: ApiUser, state: State) -> ss.AgentTermsOut:
-    """Save one agent's base salary, commission rate and sales target from a month on."""
+    """Save one agent's pay terms (salary, rates, sales target, standing allowances, mentees)
+    from a month on."""
     check_manager(user, shop)
     engine = store_engine(state)
     out = checked(lambda: ss.save_terms(engine, shop, body, state.warehouse.roster(shop)))
