@@ -149,6 +149,29 @@ def test_pay_sheet_downloads_as_excel(page, tmp_path: Path) -> None:  # type: ig
     shot(page, "pay")
 
 
+def test_standing_allowance_reaches_the_pay_sheet(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/shops/s1/settings?month={MONTH}")
+    form = page.locator("#terms-form")
+    form.locator("select[name=agent_id]").select_option("a1")
+    form.locator("input[name=allowances]").fill("全勤奖=200，餐补=100")
+    form.locator("input[name=mentor_of]").fill("a2")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".ok")
+    row = page.locator('#terms tr[data-agent="a1"]')
+    assert row.locator('[data-field="allowances"]').inner_text() == "全勤奖=200.0, 餐补=100.0"
+    assert row.locator('[data-field="mentor_of"]').inner_text() == "a2"
+    shot(page, "settings-terms")
+    page.goto(f"/shops/s1/pay?month={MONTH}")
+    assert "全勤奖" in page.content()
+    page.goto(f"/shops/s1/settings?month={MONTH}")  # none again for whatever runs next
+    form = page.locator("#terms-form")
+    form.locator("select[name=agent_id]").select_option("a1")
+    form.locator("input[name=allowances]").fill("无")
+    form.locator("input[name=mentor_of]").fill("无")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".ok")
+
+
 def test_round_cap_setting_changes_the_ranking(browser, server) -> None:  # type: ignore[no-untyped-def]
     # shop s2 (sup2): the other browser steps work on s1's figures
     context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
