@@ -140,6 +140,22 @@ def test_pay_form_changes_the_award(sup2: TestClient) -> None:
     assert api.status_code == 422 and "monthly_award" in api.text
 
 
+def test_a_pay_change_keeps_what_it_leaves_out(sup2: TestClient) -> None:
+    body = {"valid_from": "2024-06", "mode": "bonus_pool", "monthly_award": 700,
+            "reminder_commission_rate": 0.02, "settle_days": 6}  # fmt: skip
+    assert put(sup2, "/pay", body).status_code == 200
+    r = put(sup2, "/pay", {"valid_from": "2024-07", "coaching_allowance": 80})
+    assert r.status_code == 200, r.text
+    assert r.json() | {"bonus_pool": None} == {
+        "mode": "bonus_pool", "monthly_award": 700, "reminder_commission_rate": 0.02,
+        "settle_days": 6, "coaching_allowance": 80, "bonus_pool": None,
+    }  # fmt: skip
+    r = put(sup2, "/pay", {"valid_from": "2024-07", "reminder_commission_rate": None})
+    assert r.json()["reminder_commission_rate"] is None and r.json()["monthly_award"] == 700
+    june = sup2.get(f"{API}/pay", params={"month": "2024-06"}).json()
+    assert june["reminder_commission_rate"] == 0.02 and june["coaching_allowance"] == 0
+
+
 def test_agent_terms_form_sets_a_salary_from_a_month(sup2: TestClient) -> None:
     r = post_form(sup2, "terms", {"agent_id": "a2", "base_salary": "3100", "month": MONTH})
     assert r.status_code == 200, r.text

@@ -116,24 +116,25 @@ class BonusPoolIn(BaseModel):
 
 
 class PaySettingsIn(BaseModel):
-    """Pay settings from ``valid_from`` on. The coaching allowance and the bonus pool's list
-    are carried over when left out (null), like stored settings the API does not show."""
+    """Pay settings from ``valid_from`` on. A field left out (or null) is carried over from the
+    settings in force, the shipped defaults where none are stored; only
+    ``reminder_commission_rate`` takes an explicit null (half the agent's commission rate)."""
 
     # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     valid_from: str = Field(pattern=MONTH_PATTERN)
-    mode: Literal["kpi", "bonus_pool"] = "kpi"
-    monthly_award: float = Field(500.0, ge=0, le=1_000_000)
+    mode: Literal["kpi", "bonus_pool"] | None = None
+    monthly_award: float | None = Field(None, ge=0, le=1_000_000)
     reminder_commission_rate: float | None = Field(
         None, ge=0, le=1, description="null: half the agent's commission rate"
     )
-    settle_days: int = Field(4, ge=0, le=31)
+    settle_days: int | None = Field(None, ge=0, le=31)
     coaching_allowance: float | None = Field(
-        None, ge=0, le=1_000_000, description="yuan per mentee and month; null: carried over"
+        None, ge=0, le=1_000_000, description="yuan per mentee and month"
     )
     bonus_pool: BonusPoolIn | None = Field(
-        None, description="the bonus pool's deduction list (bonus_pool mode); null: carried over"
+        None, description="the bonus pool's deduction list (bonus_pool mode)"
     )
 
 
@@ -350,10 +351,11 @@ def save_pay(engine: Any, shop: str, change: PaySettingsIn, user: str) -> dict[s
     from jinpai.store.setup import pay_terms_document
 
     month = normalise_month(change.valid_from)
-    given = change.model_dump(exclude={"valid_from"})
-    for name in ("coaching_allowance", "bonus_pool"):  # null: carried over
-        if given[name] is None:
-            del given[name]
+    given = {
+        name: value
+        for name, value in change.model_dump(exclude={"valid_from"}, exclude_unset=True).items()
+        if value is not None or name == "reminder_commission_rate"
+    }
     with session_scope(engine) as session:
         document = {**(repo.pay_settings_in_force(session, shop, month) or {}), **given}
         document.pop("award", None)  # monthly_award is the one name from now on
