@@ -3,7 +3,7 @@ that match what the migrations build."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -17,8 +17,8 @@ from jinpai.store.models import Base
 
 
 def test_shipped_revisions_form_one_line() -> None:
-    assert migrate.revisions() == ["0001", "0002"]
-    assert migrate.head() == "0002"
+    assert migrate.revisions() == ["0001", "0002", "0003"]
+    assert migrate.head() == "0003"
 
 
 def test_empty_database_upgrades_to_head(db_url: str) -> None:
@@ -68,7 +68,7 @@ def test_previous_revision_with_data_upgrades_to_head(db_url: str) -> None:
             )
         assert migrate.current(db_url) == "0001"
 
-        assert migrate.upgrade(db_url) == "0002"
+        assert migrate.upgrade(db_url) == "0003"
 
         with engine.connect() as connection:
             row = connection.execute(
@@ -84,7 +84,11 @@ def test_previous_revision_with_data_upgrades_to_head(db_url: str) -> None:
             agent = roster.get_agent(session, "s1", "a1")
             assert agent is not None and agent.name == "小王"
             assert agent.shop.name == "旗舰店"
-            assert users.get_user(session, "boss") is not None
+            boss = users.get_user(session, "boss")
+            assert boss is not None
+            # 0003's sessions table takes the user's sessions
+            key = users.start_web_session(session, boss, "127.0.0.1")
+            assert users.web_session_user(session, key, timedelta(hours=1)) is boss
     finally:
         engine.dispose()
 

@@ -111,3 +111,46 @@ def test_failed_logins_are_counted(session: Session) -> None:
     assert users.failed_logins_since(session, since, username="boss") == 3
     assert users.failed_logins_since(session, since, remote_addr="10.0.0.1") == 0
     assert users.failed_logins_since(session, utcnow() + timedelta(minutes=1), username="boss") == 0
+
+
+def test_web_sessions_end_on_sign_out_idleness_and_for_all_but_one(session: Session) -> None:
+    boss = users.add_user(session, "boss", PASSWORD, "owner")
+    idle = timedelta(hours=12)
+    phone, laptop, tablet = (users.start_web_session(session, boss, "10.0.0.1") for _ in "123")
+    assert users.web_session_user(session, phone, idle) is boss
+    assert users.web_session_user(session, "a-key-nobody-was-given", idle) is None
+
+    users.end_web_session(session, phone)
+    assert users.web_session_user(session, phone, idle) is None
+    assert users.end_web_sessions(session, "boss", keep=laptop) == 1  # the tablet
+    assert users.web_session_user(session, laptop, idle) is boss
+    assert users.web_session_user(session, tablet, idle) is None
+
+    # a session unused for longer than `idle` ends, and stays ended when seen again
+    row = next(r for r in boss.web_sessions if r.key_hash == users.key_digest(laptop))
+    assert row.ended_at is None
+    row.last_seen_at = utcnow() - idle - timedelta(seconds=1)
+    session.flush()
+    assert users.web_session_user(session, laptop, idle) is None
+    assert row.ended_at is not None
+    row.last_seen_at = utcnow()
+    session.flush()
+    assert users.web_session_user(session, laptop, idle) is None
+
+    # a disabled user's open session gives no user
+    fresh = users.start_web_session(session, boss)
+    users.set_active(session, "boss", False)
+    assert users.web_session_user(session, fresh, idle) is None
+
+
+def test_web_sessions_keep_only_a_digest_and_old_rows_go_at_the_next_sign_in(
+    session: Session,
+) -> None:
+    boss = users.add_user(session, "boss", PASSWORD, "owner")
+    key = users.start_web_session(session, boss)
+    assert all(key not in (row.key_hash, row.remote_addr) for row in boss.web_sessions)
+    boss.web_sessions[0].last_seen_at = utcnow() - users.KEPT_FOR - timedelta(days=1)
+    session.flush()
+    users.start_web_session(session, boss)
+    session.expire_all()
+    assert len(boss.web_sessions) == 1

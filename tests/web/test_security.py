@@ -17,7 +17,7 @@ def test_anonymous_is_refused(anon: TestClient) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
-def test_login_ok_sets_a_safe_cookie_and_logout_ends_it(site) -> None:  # type: ignore[no-untyped-def]
+def test_login_ok_sets_a_safe_cookie_and_logout_ends_it_everywhere(site) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(site.app)
     token = csrf_of(client.get("/login").text)
     r = client.post(
@@ -29,9 +29,13 @@ def test_login_ok_sets_a_safe_cookie_and_logout_ends_it(site) -> None:  # type: 
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
     assert client.get("/api/v1/me").status_code == 200
+    copied = TestClient(site.app, cookies=dict(client.cookies))  # e.g. taken off the machine
+    assert copied.get("/api/v1/me").status_code == 200
     token = page_csrf(client, "/shops/s1/import")
     client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert client.get("/api/v1/me").status_code == 401
+    # the session ended on the server: a copy of the cookie is no use either
+    assert copied.get("/api/v1/me").status_code == 401
 
 
 def test_login_never_redirects_off_site(site) -> None:  # type: ignore[no-untyped-def]

@@ -7,9 +7,8 @@ ever held as argon2 hashes; API tokens only as digests.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Role = Literal["owner", "supervisor", "agent"]
@@ -18,10 +17,7 @@ ROLES: tuple[Role, ...] = ("owner", "supervisor", "agent")
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in user: the shops they may see and, for an agent, their own agent id.
-
-    ``session_stamp`` changes with the user's password: a session keeps the stamp it signed in
-    with, so a new password ends every session signed in with the old one."""
+    """A signed-in user: the shops they may see and, for an agent, their own agent id."""
 
     user_id: int
     username: str
@@ -29,7 +25,6 @@ class Principal:
     shops: tuple[str, ...]
     agent_id: str | None = None
     active: bool = True
-    session_stamp: str = field(default="", repr=False)
 
     @property
     def manages(self) -> bool:
@@ -43,11 +38,6 @@ class Principal:
         return self.can_see_shop(shop) and (self.manages or agent_id == self.agent_id)
 
 
-def session_stamp(password_hash: str) -> str:
-    """A digest of the (salted) password hash: it tells nothing of the password."""
-    return hashlib.sha256(f"jinpai session:{password_hash}".encode()).hexdigest()[:32]
-
-
 class AccountError(ValueError):
     """A user that cannot be added or changed as asked (taken name, unknown role, agent without
     id, unknown user, short password)."""
@@ -58,7 +48,13 @@ class Accounts(Protocol):
         """The user, or None; the attempt is recorded for :meth:`recent_failures`."""
 
     def recent_failures(self, username: str, address: str, window_s: float) -> int: ...
-    def get(self, user_id: int) -> Principal | None: ...
+    def start_session(self, user_id: int, address: str) -> str:
+        """A new browser session of the user: the key its cookie carries."""
+
+    def session_user(self, key: str, idle_s: float) -> Principal | None:
+        """The active user of an open session used within ``idle_s``, or None."""
+
+    def end_session(self, key: str) -> None: ...
     def from_token(self, token: str) -> Principal | None: ...
     def issue_token(self, user_id: int, name: str = "") -> str: ...
     def add_user(
@@ -72,12 +68,13 @@ class Accounts(Protocol):
     def users(self, shops: Iterable[str] | None = None) -> list[Principal]:
         """The users of any of ``shops`` (owners see every shop), or every user (None)."""
 
-    def set_password(self, username: str, password: str) -> Principal:
-        """A new password: the user's sessions signed in with the old one end."""
+    def set_password(self, username: str, password: str, keep: str | None = None) -> Principal:
+        """A new password: the user's sessions end, but ``keep`` (the key of the session that
+        changed it)."""
 
     def set_active(self, username: str, active: bool) -> Principal:
-        """Disable (or enable again) a user's sign-in: a disabled user's sessions and API tokens
-        stop working at once."""
+        """Disable (or enable again) a user's sign-in: a disabled user's sessions end and their
+        API tokens stop working at once."""
 
 
 def check_new_user(username: str, password: str, role: str, agent_id: str | None) -> None:

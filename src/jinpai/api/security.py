@@ -1,8 +1,9 @@
 """Authentication and authorisation shared by the API and the pages.
 
 - A request is authenticated by ``Authorization: Bearer <token>`` (a per-user API token) or by
-  the signed session cookie (``user_id``, the user's session stamp, which a new password changes,
-  and a per-session ``csrf`` token).
+  the signed session cookie: ``sid``, the key of a session kept in the store (signing out, a new
+  password or a disabled sign-in end it there, whatever copy of the cookie is left), and a
+  per-session ``csrf`` token.
 - Every unsafe method (POST, PUT, PATCH, DELETE) carries the session's CSRF token, in the
   ``X-CSRF-Token`` header (HTMX, fetch) or the ``csrf_token`` form field. Bearer calls are exempt:
   a browser never adds that header by itself, so a forged cross-site request cannot carry it.
@@ -85,31 +86,36 @@ def _principal(request: Request, state: AppState) -> Principal | None:
         if len(token) > 200:
             return None
         return state.accounts.from_token(token)
-    uid = request.session.get("user_id")
-    if not isinstance(uid, int):
+    key = request.session.get("sid")
+    if not isinstance(key, str):
         return None
-    # read each time: a removed or disabled user loses access at once, and a new password ends
-    # every session signed in with the old one
-    user = state.accounts.get(uid)
-    stamp = request.session.get("stamp")
-    if user is None or not isinstance(stamp, str) or not _same(stamp, user.session_stamp):
-        request.session.pop("user_id", None)
-        request.session.pop("stamp", None)
-        return None
+    # read each time: a removed or disabled user, a new password or a sign-out elsewhere ends
+    # the session at once
+    user = state.accounts.session_user(key, state.web.session_hours * 3600)
+    if user is None:
+        request.session.pop("sid", None)
     return user
 
 
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+def session_key(request: Request) -> str | None:
+    """The key of the request's session (None for a bearer call or no session)."""
+    key = request.session.get("sid")
+    return key if bearer_token(request) is None and isinstance(key, str) else None
 
 
-def sign_in(request: Request, user: Principal) -> None:
+def sign_in(request: Request, state: AppState, user: Principal) -> None:
     """Start a fresh session (and CSRF token) for ``user``: no fixation; the language stays."""
     lang = request.session.get("lang")
     request.session.clear()
-    request.session.update(
-        {"user_id": user.user_id, "stamp": user.session_stamp, **({"lang": lang} if lang else {})}
-    )
+    key = state.accounts.start_session(user.user_id, client_address(request))
+    request.session.update({"sid": key, **({"lang": lang} if lang else {})})
+
+
+def sign_out(request: Request, state: AppState) -> None:
+    key = session_key(request)
+    if key is not None:
+        state.accounts.end_session(key)
+    request.session.clear()
 
 
 def api_user(request: Request, state: State) -> Principal:
@@ -180,12 +186,9 @@ def change_own_password(
     if state.accounts.authenticate(user.username, current, address) is None:
         raise HTTPException(status_code=403, detail="the current password is wrong")
     try:
-        changed = state.accounts.set_password(user.username, new)
+        return state.accounts.set_password(user.username, new, keep=session_key(request))
     except AccountError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    if request.session.get("user_id") == user.user_id:
-        request.session["stamp"] = changed.session_stamp
-    return changed
 
 
 def change_shop_user(

@@ -13,13 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jinpai.api.accounts import (
-    AccountError,
-    Principal,
-    check_new_user,
-    check_password,
-    session_stamp,
-)
+from jinpai.api.accounts import AccountError, Principal, check_new_user, check_password
 from jinpai.store import users as repo
 from jinpai.store.db import make_engine, session_scope
 from jinpai.store.models import User
@@ -46,7 +40,6 @@ class StoreAccounts:
             tuple(shops),
             agent_id,
             active=user.active,
-            session_stamp=session_stamp(user.password_hash),
         )
 
     def authenticate(self, username: str, password: str, address: str) -> Principal | None:
@@ -59,12 +52,21 @@ class StoreAccounts:
         with session_scope(self.engine) as session:
             return repo.failed_logins_since(session, since, username[:64], address)
 
-    def get(self, user_id: int) -> Principal | None:
+    def start_session(self, user_id: int, address: str) -> str:
         with session_scope(self.engine) as session:
             user = session.get(User, user_id)
-            if user is None or not user.active:
-                return None
-            return self._principal(session, user)
+            if user is None:
+                raise AccountError("no such user")
+            return repo.start_web_session(session, user, address[:64])
+
+    def session_user(self, key: str, idle_s: float) -> Principal | None:
+        with session_scope(self.engine) as session:
+            user = repo.web_session_user(session, key, timedelta(seconds=idle_s))
+            return self._principal(session, user) if user is not None else None
+
+    def end_session(self, key: str) -> None:
+        with session_scope(self.engine) as session:
+            repo.end_web_session(session, key)
 
     def from_token(self, token: str) -> Principal | None:
         with session_scope(self.engine) as session:
@@ -115,14 +117,22 @@ class StoreAccounts:
         wanted = set(shops)
         return [p for p in found if wanted & set(p.shops) or p.role == "owner"]
 
-    def set_password(self, username: str, password: str) -> Principal:
+    def set_password(self, username: str, password: str, keep: str | None = None) -> Principal:
         check_password(password)
-        return self._change(
-            username, lambda session: repo.set_password(session, username, password)
-        )
+
+        def change(session: Session) -> None:
+            repo.set_password(session, username, password)
+            repo.end_web_sessions(session, username, keep)
+
+        return self._change(username, change)
 
     def set_active(self, username: str, active: bool) -> Principal:
-        return self._change(username, lambda session: repo.set_active(session, username, active))
+        def change(session: Session) -> None:
+            repo.set_active(session, username, active)
+            if not active:
+                repo.end_web_sessions(session, username)
+
+        return self._change(username, change)
 
     def _change(self, username: str, change: Callable[[Session], None]) -> Principal:
         with session_scope(self.engine) as session:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from jinpai.store.models import USER_ROLES, ApiToken, LoginAttempt, Shop, User
+from jinpai.store.models import USER_ROLES, ApiToken, LoginAttempt, Shop, User, WebSession
 from jinpai.store.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from jinpai.store.roster import require_agent
 from jinpai.store.shops import ensure_shop
@@ -136,16 +136,14 @@ def issue_api_token(
     """A new API token for the user. The clear token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
     user = _require_user(session, username)
-    session.add(
-        ApiToken(user=user, name=name, token_hash=_token_hash(token), expires_at=expires_at)
-    )
+    session.add(ApiToken(user=user, name=name, token_hash=key_digest(token), expires_at=expires_at))
     session.flush()
     return token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a valid (not revoked, not expired) token; marks it used."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == key_digest(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None:
         return None
@@ -158,8 +156,61 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
+# a session's last_seen_at is written at most this often, not on every request
+SEEN_EVERY = timedelta(minutes=1)
+KEPT_FOR = timedelta(days=90)  # then a session's row is removed at the user's next sign-in
+
+
+def start_web_session(session: Session, user: User, remote_addr: str | None = None) -> str:
+    """A new browser session of ``user``; the clear key is returned once and never stored."""
+    key = secrets.token_urlsafe(32)
+    # the user's sessions that ended (or went idle) long ago are no use to anyone
+    old = utcnow() - KEPT_FOR
+    session.execute(
+        delete(WebSession).where(WebSession.user_id == user.id, WebSession.last_seen_at < old)
+    )
+    session.add(WebSession(user=user, key_hash=key_digest(key), remote_addr=remote_addr))
+    session.flush()
+    return key
+
+
+def web_session_user(session: Session, key: str, idle: timedelta) -> User | None:
+    """The active user of an open session last seen within ``idle``; a session idle longer is
+    ended."""
+    row = session.scalar(select(WebSession).where(WebSession.key_hash == key_digest(key)))
+    if row is None or row.ended_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_seen_at + idle <= now:
+        row.ended_at = now
+    elif row.last_seen_at + SEEN_EVERY <= now:
+        row.last_seen_at = now
+    session.flush()
+    return row.user if row.ended_at is None else None
+
+
+def end_web_session(session: Session, key: str) -> None:
+    row = session.scalar(select(WebSession).where(WebSession.key_hash == key_digest(key)))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        session.flush()
+
+
+def end_web_sessions(session: Session, username: str, keep: str | None = None) -> int:
+    """End every open session of the user but ``keep`` (a session key); how many ended."""
+    user = _require_user(session, username)
+    statement = update(WebSession).where(
+        WebSession.user_id == user.id, WebSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(WebSession.key_hash != key_digest(keep))
+    ended = session.execute(statement.values(ended_at=utcnow())).rowcount
+    session.expire_all()
+    return ended
+
+
 def revoke_api_token(session: Session, token: str) -> bool:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == key_digest(token)))
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -167,8 +218,10 @@ def revoke_api_token(session: Session, token: str) -> bool:
     return True
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def key_digest(key: str) -> str:
+    """SHA-256 of a random 256-bit key (API token, session key): enough for a secret nobody
+    chose, and it allows an index lookup (a salted hash would not)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _require_user(session: Session, username: str) -> User:

@@ -40,6 +40,7 @@ from jinpai.api.security import (
     client_address,
     csrf_token,
     sign_in,
+    sign_out,
     throttled,
 )
 from jinpai.api.sheets import (
@@ -140,14 +141,14 @@ def login(
     if user is None:
         log.info("failed sign-in for %r from %s", username, address)
         return render(request, "login.html", None, 401, error="login_failed", next=next)
-    sign_in(request, user)
+    sign_in(request, state, user)
     log.info("signed in %r from %s", username, address)
     return RedirectResponse(safe_next(next) or home_for(user), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, state: State) -> Response:
+    sign_out(request, state)
     return RedirectResponse("/login", status_code=303)
 
 
