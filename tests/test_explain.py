@@ -84,6 +84,23 @@ def test_order_rows_show_the_product(tables: dict) -> None:
     assert row["credit_message_at"] == datetime(2024, 3, 16, 9, 2)
 
 
+def test_an_object_figure_shows_the_events_it_counts(tables: dict) -> None:
+    load = explain(tables, request(), "hourly_load")
+    assert load.kind == "composite" and load.row_count == len(load.rows) > 0
+    slots: dict[str, dict[str, int]] = {}
+    for row in load.rows:
+        slot = slots.setdefault(f"{row['weekday']}-{row['hour']:02d}", {})
+        kind = {"inquiry": "inquiries", "round": "rounds"}[row["kind"]]
+        slot[kind] = slot.get(kind, 0) + 1
+    # each slot of the figure counts exactly the rows shown at that weekday and hour
+    assert {k: {"inquiries": 0, "rounds": 0} | v for k, v in slots.items()} == load.value
+    assert {r["event_at"].hour for r in load.rows} == {r["hour"] for r in load.rows}
+    staffed = explain(tables, request(), "off_hours_inquiries")
+    counted = sum(part["inquiries"] for part in staffed.value.values())
+    assert staffed.row_count == counted == len(staffed.rows) > 0
+    assert all(isinstance(r["staffed"], bool) for r in staffed.rows)
+
+
 def test_limit_keeps_the_count(tables: dict) -> None:
     e = explain(tables, request(), "avg_response_s", agent_id="a1", limit=1)
     assert len(e.rows) == 1 and e.row_count > 1

@@ -54,7 +54,9 @@ def _how(metric: Metric) -> str:
     if isinstance(metric, Formula):
         return "formula of " + ", ".join(f"`{u}`" for u in metric.uses)
     if isinstance(metric, Composite):
-        return "composite (an object in JSON)"
+        return (
+            "composite (computed by its own code; `explain` lists the members or events it counts)"
+        )
     return type(metric).__name__
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jinpai.engine.duckdb_backend import bind_duckdb
+from jinpai.engine.explain import Explanation, explain
 from jinpai.engine.report import build_report
 from tests.metrics.golden import Case, warehouse_of
 
@@ -23,6 +24,13 @@ def report_of(
         request, metrics=list(metrics), by_agent_day=by_agent_day or request.by_agent_day
     )
     return build_report(tables, request)
+
+
+def explain_of(data: dict[str, Any], metric: str, agent_id: str | None = None) -> Explanation:
+    """``jinpai explain``'s answer for a case given as a dict."""
+    case = Case(Path("inline.yaml"), data)
+    tables = bind_duckdb(warehouse_of(case), {}, case.timezone)
+    return explain(tables, case.request(), metric, agent_id=agent_id)
 
 
 def agent(report: dict[str, Any], agent_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.metrics.family_report import agent, day, report_of, table
+from tests.metrics.family_report import agent, day, explain_of, report_of, table
 
 IDS = [
     "repeat_customer_share",
@@ -207,6 +207,36 @@ def test_agent_customers(agent_report: dict[str, Any]) -> None:
     assert a2["new_customer_conversion"] == pytest.approx(1 / 2)  # c4 (paid), c7
     assert a2["new_customer_repurchase_nd"] == 1
     assert a2["new_customer_retention_nd"] == 1
+
+
+def test_explain_lists_the_members_behind_a_b_and_q() -> None:
+    data = case(AGENT_ORDERS, ("2024-06-01", "2024-06-30"), "2024-08-31 00:00:00", AGENT_MESSAGES)
+
+    def members(metric: str, flag: str, agent_id: str | None = None) -> dict[str, Any]:
+        ex = explain_of(data, metric, agent_id)
+        rows = {r["buyer_id"]: r[flag] for r in ex.rows}
+        assert ex.row_count == len(rows)  # one row per member
+        # the rows give the figure: the flagged members over all of them
+        assert ex.value == pytest.approx(sum(map(bool, rows.values())) / len(rows))
+        return rows
+
+    assert members("repeat_customer_share", "repeat") == {"c1": True, "c3": False, "c6": False}
+    assert members("repeat_customer_share", "repeat", "a1") == {
+        "c1": True,  # first purchase 03-01
+        "c2": False,  # paid after the period, by as_of
+        "c6": False,
+    }
+    assert members("repeat_customer_share", "repeat", "a2") == {"c3": False}
+    assert members("old_customer_churn", "lost") == {"c1": False, "c5": True}
+    assert members("old_customer_churn", "lost", "a1") == {"c1": False, "c5": True}
+    a1 = explain_of(data, "old_customer_churn", "a1")
+    last = {r["buyer_id"]: r["last_order_day"] for r in a1.rows}
+    assert last == {"c1": date(2024, 3, 1), "c5": date(2024, 5, 10)}
+
+    q = explain_of(data, "purchase_cycle_days")
+    cycles = {r["buyer_id"]: (r["purchase_days"], r["span_days"]) for r in q.rows}
+    assert cycles == {"c1": (2, 101), "c3": (2, 5)}  # 03-01 -> 06-10, 06-15 -> 06-20
+    assert q.value == pytest.approx(sum(s for _, s in cycles.values()) / 2)
 
 
 @st.composite

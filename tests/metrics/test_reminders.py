@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jinpai.metrics.reminders import success_summary, wilson_interval
-from tests.metrics.family_report import agent, day, report_of, table
+from tests.metrics.family_report import agent, day, explain_of, report_of, table
 
 IDS = [
     "reminders_sent",
@@ -220,3 +220,19 @@ def test_rates_bounded_and_order_free(data: tuple[list, list], rnd: random.Rando
     again = report_of(case(shuffled_orders, shuffled_reminders), IDS)
     for key in ("shop", "agents", "days"):
         assert again[key] == report[key]
+
+
+def test_explain_shows_the_reminders_behind_each_script() -> None:
+    ex = explain_of(case(ORDERS, REMINDERS), "reminder_success_by_script")
+    by_script: dict[str, tuple[set[str], set[str]]] = {}
+    for row in ex.rows:
+        reminded, recovered = by_script.setdefault(row["script_id"], (set(), set()))
+        reminded.add(row["order_id"])
+        if row["success"]:
+            recovered.add(row["order_id"])
+    counts = {k: (v["reminded_orders"], v["recovered_orders"]) for k, v in ex.value.items()}
+    assert counts == {k: (len(a), len(b)) for k, (a, b) in by_script.items()}
+    assert ex.row_count == 7  # every reminder of the period, "none" for the one without a script
+    a2 = explain_of(case(ORDERS, REMINDERS), "reminder_success_by_channel", "a2")
+    assert {r["agent_id"] for r in a2.rows} == {"a2"}
+    assert {r["channel"] for r in a2.rows} == set(a2.value) == {"im", "phone"}

@@ -5,7 +5,8 @@ Generic over the framework, never per metric:
 - an :class:`Aggregate` shows the rows of its building block (``ctx.block(source, level)``) whose
   attribution day is in the period, for that shop / agent;
 - a :class:`Ratio` or :class:`Formula` shows the explanation of each of its inputs;
-- a :class:`Composite` shows its value and description only.
+- a :class:`Composite` shows the rows it declares (``rows``): members of the period with the flag
+  that counts them, or the events behind an object figure.
 
 Rows about an order also show the order's product and status from the orders table.
 
@@ -156,17 +157,12 @@ def _explain(
     if isinstance(metric, Aggregate):
         table = ctx.block(metric.source, level)
         table = table.filter(ctx.period.contains(table[metric.day]))
-        if agent_id is not None:
-            table = table.filter(table.agent_id == agent_id)
         out.source, out.day_column = metric.source, metric.day
-        out.row_count = int(table.count().to_pyarrow().as_py())
-        table = _with_order_details(ctx, table)
-        sort_keys = [c for c in _sort_columns(table.columns, metric.day)]
-        if sort_keys:
-            table = table.order_by(sort_keys)
-        if limit is not None:
-            table = table.limit(limit)
-        out.columns, out.rows = readable_rows(table.to_pyarrow().to_pylist(), request.timezone)
+        _show_rows(out, ctx, table, agent_id, limit, request.timezone)
+    elif isinstance(metric, Composite):
+        table = metric.rows(ctx, level)
+        out.day_column = "day" if "day" in table.columns else None
+        _show_rows(out, ctx, table, agent_id, limit, request.timezone)
     elif isinstance(metric, Ratio | Formula):
         for name in metric.inputs:
             out.inputs.append(
@@ -175,6 +171,27 @@ def _explain(
         if isinstance(metric, Formula) and level is Level.AGENT:
             out.shop_inputs = {n: plain_number(figures["shop"].get(n)) for n in metric.inputs}
     return out
+
+
+def _show_rows(
+    out: Explanation,
+    ctx: MetricContext,
+    table: ir.Table,
+    agent_id: str | None,
+    limit: int | None,
+    timezone: str,
+) -> None:
+    """The rows of ``table`` (the agent's, for an agent) in reading order, at most ``limit``."""
+    if agent_id is not None:
+        table = table.filter(table.agent_id == agent_id)
+    out.row_count = int(table.count().to_pyarrow().as_py())
+    table = _with_order_details(ctx, table)
+    sort_keys = _sort_columns(table.columns, out.day_column)
+    if sort_keys:
+        table = table.order_by(sort_keys)
+    if limit is not None:
+        table = table.limit(limit)
+    out.columns, out.rows = readable_rows(table.to_pyarrow().to_pylist(), timezone)
 
 
 def _with_order_details(ctx: MetricContext, table: ir.Table) -> ir.Table:
@@ -195,7 +212,7 @@ def _kind(metric: Metric) -> str:
     return "composite" if isinstance(metric, Composite) else "metric"
 
 
-def _sort_columns(columns: tuple[str, ...] | list[str], day_column: str) -> list[str]:
+def _sort_columns(columns: tuple[str, ...] | list[str], day_column: str | None) -> list[str]:
     """Rows read in time order: by day, then agent and buyer, then the first time column."""
     wanted = [day_column, "agent_id", "buyer_id"]
     times = [c for c in columns if c.endswith("_us") and not c.endswith("_lus")]

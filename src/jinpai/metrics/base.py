@@ -125,9 +125,14 @@ class Formula(Metric):
 
 @dataclass(frozen=True, kw_only=True)
 class Composite(Metric):
-    """A figure that is an object: ``compute(ctx, grain)`` returns ``{grain key tuple: object}``."""
+    """A figure computed by its own code: ``compute(ctx, grain)`` returns ``{grain key tuple:
+    figure}`` (a number or an object).
+
+    ``rows(ctx, level)``: the rows behind the figure of the context's whole period, one table
+    with ``shop_id`` (and ``agent_id`` per agent), for ``jinpai explain``."""
 
     compute: Callable[[MetricContext, Grain], dict[tuple, Any]]
+    rows: Callable[[MetricContext, Level], ir.Table]
 
 
 def ratio(numerator: Any, denominator: Any) -> float | None:

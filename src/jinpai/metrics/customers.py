@@ -219,22 +219,42 @@ def _keyed(ctx: MetricContext, grain: Grain, t: ir.Table, **figures: Any) -> dic
     return out
 
 
-def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def _repeat_members(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """Members of each window with ``repeat``: a purchase before the window."""
     members = _members(ctx, grain)
-    t = _flag(members, _purchases_before(ctx, members), "repeat")
+    return _flag(members, _purchases_before(ctx, members), "repeat")
+
+
+def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    t = _repeat_members(ctx, grain)
     return _keyed(ctx, grain, t, num=t.repeat.cast("int64").sum(), den=t.count())
 
 
-def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def _period_rows(members: ir.Table) -> ir.Table:
+    """``jinpai explain``'s rows: the members of the one window that is the period."""
+    return members.drop("w_first", "w_last")
+
+
+def repeat_customer_rows(ctx: MetricContext, level: Level) -> ir.Table:
+    """The members of the period, each with their first purchase day ever."""
+    t = _repeat_members(ctx, Grain(level))
+    f = _first_days(ctx)
+    j = t.left_join(f, [t.shop_id == f.f_shop, t.buyer_id == f.f_buyer])
+    return _period_rows(j.drop("f_shop", "f_buyer"))
+
+
+def _churn_members(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """Members of each window (the lookback before it) with ``lost``: no purchase at the shop in
+    the window. Per agent by day the figures come from :func:`_agent_churn` instead."""
     lookback = ctx.rules.churn_lookback_days
     p = ctx.block("purchases", Level.SHOP)
     w = _windows(ctx, grain)
     if grain.level is Level.SHOP:
-        # The same members without a distinct over (purchase x window) pairs: a buyer is a member
-        # iff their last purchase day before w_first is in [w_first - lookback, w_first - 1], and
+        # The members without a distinct over (purchase x window) pairs: a buyer is a member iff
+        # their last purchase day before w_first is in [w_first - lookback, w_first - 1], and
         # that purchase is the one whose next purchase day (or none) is on or after w_first, so
-        # each (buyer, window) comes from exactly one purchase row; active: that next purchase
-        # day is in the window.
+        # each (buyer, window) comes from exactly one purchase row; lost: that next purchase day
+        # is not in the window.
         t = p.join(
             w,
             [
@@ -243,22 +263,47 @@ def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
                 p.next_day.isnull() | (p.next_day >= w.w_first),
             ],
         )
-        t = t.mutate(active=t.next_day.notnull() & (t.next_day <= t.w_last))
-        return _keyed(ctx, grain, t, num=(~t.active).cast("int64").sum(), den=t.count())
-    t = _agent_churn(ctx, grain, w, p)
-    return _keyed(ctx, grain, t, num=t.num.sum(), den=t.den.sum())
+        return t.select(
+            "shop_id",
+            "w_first",
+            "w_last",
+            "buyer_id",
+            last_purchase_day="day",
+            next_purchase_day="next_day",
+            lost=~(t.next_day.notnull() & (t.next_day <= t.w_last)),
+        )
+    # the agent's customer is a member iff an order credited to the agent was created in the
+    # lookback (then their last one before w_first is in it too)
+    c = _customer_orders(ctx)
+    j = c.join(w, [c.created_day < w.w_first, c.created_day >= w.w_first - lookback])
+    members = j.group_by("shop_id", "agent_id", "w_first", "w_last", "buyer_id").aggregate(
+        last_order_day=j.created_day.max()
+    )
+    bought = p.join(w, _within(p.day, w, grain)).select("shop_id", "w_first", "buyer_id")
+    t = _flag(members, bought, "bought")
+    return t.mutate(lost=~t.bought).drop("bought")
 
 
-def _agent_churn(ctx: MetricContext, grain: Grain, w: ir.Table, p: ir.Table) -> ir.Table:
-    """Per agent and window: ``den`` members, ``num`` members lost (no purchase in the window).
+def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    if grain.level is Level.AGENT and grain.by_day:
+        t = _agent_churn(ctx, grain)
+        return _keyed(ctx, grain, t, num=t.num.sum(), den=t.den.sum())
+    t = _churn_members(ctx, grain)
+    return _keyed(ctx, grain, t, num=t.lost.cast("int64").sum(), den=t.count())
 
-    The agent's customer is a member iff their last order credited to the agent created before
-    w_first was created in the lookback: each such order day d makes them a member of the
-    windows starting in [d + 1, min(d + lookback, their next such order day)], and these spans
-    of one customer never overlap. So members are counted from the span ends (+1 at a start, -1
-    after an end) and only the members with a purchase are joined, never a row per member and
-    window (a customer of the lookback is a member of every day of the period)."""
+
+def _agent_churn(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """Per agent and day: ``den`` members, ``num`` members lost (no purchase in the window).
+
+    The same figures as :func:`_churn_members` gives (the tests hold both to metrics.md), without
+    a row per member and day: a customer of the lookback is a member of every day of the
+    period. Each order day d of an agent's customer makes them a member of the windows starting
+    in [d + 1, min(d + lookback, their next such order day)], and these spans of one customer
+    never overlap. So members are counted from the span ends (+1 at a start, -1 after an end)
+    and only the members with a purchase are joined."""
     lookback = ctx.rules.churn_lookback_days
+    p = ctx.block("purchases", Level.SHOP)
+    w = _windows(ctx, grain)
     c = _customer_orders(ctx).select("shop_id", "agent_id", "buyer_id", day="created_day")
     c = c.distinct()
     history = ibis.window(group_by=[c.shop_id, c.agent_id, c.buyer_id], order_by=c.day)
@@ -299,7 +344,9 @@ def _agent_churn(ctx: MetricContext, grain: Grain, w: ir.Table, p: ir.Table) -> 
     return t.select("shop_id", "agent_id", "w_first", "den", num=t.den - t.active.fill_null(0))
 
 
-def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def _cycle_members(ctx: MetricContext, grain: Grain) -> ir.Table:
+    """The buyers of each window whose gaps count: ``purchase_days`` (2 to 99) up to the window
+    end and ``span_days`` from the first to the last of them (the sum of their gaps)."""
     if grain.level is Level.SHOP:
         # every buyer with a purchase by the window end: their last purchase on or before it
         p = ctx.block("purchases", Level.SHOP)
@@ -308,8 +355,14 @@ def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
         h = h.mutate(n=h.purchase_no, span=h.day - h.first_day)
     else:
         h = _history_at_end(ctx, _members(ctx, grain))
+    keys = ["shop_id", "agent_id"] if grain.level is Level.AGENT else ["shop_id"]
     h = h.filter(h.n >= 2, h.n < WHOLESALER_DAYS)
-    return _keyed(ctx, grain, h, num=h.span.sum(), den=(h.n - 1).sum())
+    return h.select(*keys, "w_first", "w_last", "buyer_id", purchase_days="n", span_days="span")
+
+
+def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    h = _cycle_members(ctx, grain)
+    return _keyed(ctx, grain, h, num=h.span_days.sum(), den=(h.purchase_days - 1).sum())
 
 
 METRICS: list[Metric] = [
@@ -325,6 +378,7 @@ METRICS: list[Metric] = [
         "customers: buyers of orders credited to the agent (inquiry or secured silent) created "
         "in the period, paid by as_of and not fully refunded.",
         compute=repeat_customer_share,
+        rows=repeat_customer_rows,
     ),
     Composite(
         id="old_customer_churn",
@@ -338,6 +392,7 @@ METRICS: list[Metric] = [
         "lookback days, lost if they have no purchase at the shop in the period.",
         settings=("churn_lookback_days",),
         compute=old_customer_churn,
+        rows=lambda ctx, level: _period_rows(_churn_members(ctx, Grain(level))),
     ),
     Composite(
         id="purchase_cycle_days",
@@ -350,6 +405,7 @@ METRICS: list[Metric] = [
         "period end (100 or more: a wholesaler, left out). Per agent over the agent's customers "
         "of the period and their whole purchase history up to the period end.",
         compute=purchase_cycle_days,
+        rows=lambda ctx, level: _period_rows(_cycle_members(ctx, Grain(level))),
     ),
     Aggregate(
         id="new_customer_conversion",

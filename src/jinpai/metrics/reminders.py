@@ -93,11 +93,16 @@ def success_summary(reminded: int, recovered: int) -> dict[str, Any]:
     }
 
 
+def _period_outcomes(ctx: MetricContext, level: Level) -> ir.Table:
+    """The reminders sent in the period, those without a script under ``NO_SCRIPT``."""
+    t = ctx.block("reminder_outcomes", level)
+    t = t.filter(ctx.period.contains(t.day))
+    return t.mutate(script_id=t.script_id.fill_null(NO_SCRIPT))
+
+
 def _success_by(column: str) -> Any:
     def compute(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
-        t = ctx.block("reminder_outcomes", grain.level)
-        t = t.filter(ctx.period.contains(t.day))
-        t = t.mutate(**{column: t[column].fill_null(NO_SCRIPT)})
+        t = _period_outcomes(ctx, grain.level)
         keys = list(grain.keys)
         query = t.group_by([*keys, column]).aggregate(
             reminded=t.order_id.nunique(),
@@ -187,6 +192,7 @@ METRICS: list[Metric] = [
         "the reminded orders, so the best wording can be told apart from luck.",
         settings=("reminder_success_hours",),
         compute=_success_by("script_id"),
+        rows=_period_outcomes,
     ),
     Composite(
         id="reminder_success_by_channel",
@@ -198,5 +204,6 @@ METRICS: list[Metric] = [
         "and its 95% Wilson score interval (ci_low, ci_high) over the reminded orders.",
         settings=("reminder_success_hours",),
         compute=_success_by("channel"),
+        rows=_period_outcomes,
     ),
 ]

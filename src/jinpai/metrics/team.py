@@ -39,33 +39,45 @@ def _grain_key(row: dict[str, Any], keys: list[str]) -> tuple:
     return tuple(day_from_index(row[k]) if k == "day" else row[k] for k in keys)
 
 
+def _load_events(ctx: MetricContext) -> ir.Table:
+    """The period's inquiries (at t0) and counted rounds (at their begin), each with its ``kind``
+    and shop-local ``weekday`` and ``hour``."""
+    q = ctx.block("inquiries", Level.SHOP)
+    q = q.filter(ctx.period.contains(q.day))
+    r = ctx.block("rounds", Level.SHOP)
+    r = r.filter(ctx.period.contains(r.day), r.counted)
+    return q.select(
+        "shop_id",
+        "day",
+        "buyer_id",
+        agent_id=ibis.null("string"),  # the shop's inquiry pools the buyer's chats
+        kind=ibis.literal("inquiry"),
+        event_lus="t0_lus",
+        weekday=_isoweekday(q.day),
+        hour=_hour(q.day, q.t0_lus),
+    ).union(
+        r.select(
+            "shop_id",
+            "day",
+            "buyer_id",
+            "agent_id",
+            kind=ibis.literal("round"),
+            event_lus="begin_lus",
+            weekday=_isoweekday(r.day),
+            hour=_hour(r.day, r.begin_lus),
+        ),
+        distinct=False,
+    )
+
+
 def hourly_load(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
     """``{"isoweekday-HH": {"inquiries", "rounds"}}``: inquiries by the weekday and hour of t0,
     counted rounds by those of their begin (shop-local)."""
-    q = ctx.block("inquiries", Level.SHOP)
-    q = q.filter(ctx.period.contains(q.day))
-    q = q.select(
-        "shop_id",
-        "day",
-        weekday=_isoweekday(q.day),
-        hour=_hour(q.day, q.t0_lus),
-        inquiries=ibis.literal(1, "int64"),
-        rounds=ibis.literal(0, "int64"),
-    )
-    r = ctx.block("rounds", Level.SHOP)
-    r = r.filter(ctx.period.contains(r.day), r.counted)
-    r = r.select(
-        "shop_id",
-        "day",
-        weekday=_isoweekday(r.day),
-        hour=_hour(r.day, r.begin_lus),
-        inquiries=ibis.literal(0, "int64"),
-        rounds=ibis.literal(1, "int64"),
-    )
-    u = q.union(r)
+    u = _load_events(ctx)
     keys = list(grain.keys)
     query = u.group_by([*keys, "weekday", "hour"]).aggregate(
-        inquiries=u.inquiries.sum(), rounds=u.rounds.sum()
+        inquiries=(u.kind == "inquiry").cast("int64").sum(),
+        rounds=(u.kind == "round").cast("int64").sum(),
     )
     out: dict[tuple, dict[str, Any]] = {}
     for row in query.to_pyarrow().to_pylist():
@@ -97,11 +109,15 @@ def staffed_inquiries(ctx: MetricContext) -> ir.Table:
     return q.mutate(staffed=ibis.ifelse(q.has_shifts.fill_null(False), q.on_shift, in_service))
 
 
+def _period_staffed_inquiries(ctx: MetricContext) -> ir.Table:
+    q = staffed_inquiries(ctx)
+    return q.filter(ctx.period.contains(q.day))
+
+
 def off_hours_inquiries(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
     """``{"off_hours": {...}, "staffed": {...}}``, each ``{"inquiries", "paying_buyers",
     "inquiry_to_payment"}``."""
-    q = staffed_inquiries(ctx)
-    q = q.filter(ctx.period.contains(q.day))
+    q = _period_staffed_inquiries(ctx)
     keys = list(grain.keys)
     query = q.group_by([*keys, "staffed"]).aggregate(
         inquiries=q.count(), paying=ibis.ifelse(q.paid, 1, 0).sum()
@@ -140,6 +156,7 @@ METRICS: list[Metric] = [
         settings=("service_hours", "shift_only", "order_window_days", "after_sales_days"),
         shop_only=True,
         compute=hourly_load,
+        rows=lambda ctx, level: _load_events(ctx),
     ),
     Composite(
         id="off_hours_inquiries",
@@ -154,6 +171,7 @@ METRICS: list[Metric] = [
         settings=("service_hours", "order_window_days", "after_sales_days"),
         shop_only=True,
         compute=off_hours_inquiries,
+        rows=lambda ctx, level: _period_staffed_inquiries(ctx),
     ),
     Aggregate(
         id="online_days",
