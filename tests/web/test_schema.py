@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -54,3 +55,33 @@ def test_api_conforms_to_its_spec(site, bearer) -> None:  # type: ignore[no-unty
             case.call_and_validate(headers=bearer, checks=CHECKS)
 
         check()
+
+
+def test_settings_writes_conform_and_leave_the_figures_readable(site, bearer) -> None:  # type: ignore[no-untyped-def]
+    # whatever a supervisor saves (or has refused with a 422), the reports still answer
+    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app).include(
+        method="PUT", path_regex="/settings/"
+    )
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 4  # rules, grading, pay, terms
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=25,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
+        def check(case) -> None:  # type: ignore[no-untyped-def]
+            case.path_parameters["shop"] = "s1"
+            case.call_and_validate(headers=bearer, checks=CHECKS)
+
+        check()
+    client = TestClient(site.app, headers=bearer)
+    for path in ("report?month=2024-03", "management/pay?month=2024-03",
+                 "management/grade?month=2024-03", "management/score?month=2024-03"):  # fmt: skip
+        r = client.get(f"/api/v1/shops/s1/{path}")
+        assert r.status_code == 200, (path, r.text[:500])

@@ -22,6 +22,13 @@ class Problem(BaseModel):
     detail: str
 
 
+class Refused(BaseModel):
+    """A 422: one line from the rules that refuse the value, or the request's problems (each
+    with its location) when the body does not fit the documented model."""
+
+    detail: str | list[dict[str, Any]]
+
+
 # documented on every route: bad parameters, not signed in, no access, nothing there
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "bad parameters (one line says which)"},

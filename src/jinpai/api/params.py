@@ -14,12 +14,13 @@ from fastapi import HTTPException, Path, Query
 from jinpai import services
 from jinpai.api.data import Warehouse, month_period
 from jinpai.api.sheets import SheetError, default_month
+from jinpai.management.versions import MONTH_PATTERN
 
 ShopId = Annotated[str, Path(min_length=1, max_length=64, description="the shop's id")]
 AgentId = Annotated[str, Path(min_length=1, max_length=128, description="the agent's id")]
 Month = Annotated[
     str | None,
-    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (default: the latest month)"),
+    Query(pattern=MONTH_PATTERN, description="YYYY-MM (default: the latest month)"),
 ]
 Start = Annotated[date | None, Query(alias="from", description="first day (with `to`)")]
 End = Annotated[date | None, Query(alias="to", description="last day, included")]

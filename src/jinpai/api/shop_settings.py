@@ -22,9 +22,8 @@ from pydantic import (
 
 from jinpai.management.grading import GradingRules, Rule
 from jinpai.management.pay import BonusPool, DeductionRule, PayTerms
-from jinpai.management.versions import normalise_month
+from jinpai.management.versions import MONTH_PATTERN, normalise_month
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Profile = Literal["taobao", "pdd", "jd", "raw"]
 # the windows the settings page shows and edits (the API takes any RuleSettings field)
 RULE_FIELDS = (

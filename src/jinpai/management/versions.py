@@ -12,6 +12,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+# what a surface accepts as a month: 2000-01 (the shipped versions) to 2100-12
+MONTH_PATTERN = r"^(20\d{2}|2100)-(0[1-9]|1[0-2])$"
 # the month of the versions that ship with the product: before any shop's data
 SHIPPED = "2000-01"
 

@@ -21,7 +21,7 @@ router = APIRouter(
 )
 log = logging.getLogger("jinpai.web")
 T = TypeVar("T")
-UNPROCESSABLE = {422: {"model": models.Problem, "description": "a value the rules refuse"}}
+UNPROCESSABLE = {422: {"model": models.Refused, "description": "a value the rules refuse"}}
 
 
 def store_engine(state: AppState) -> Any:
