@@ -107,3 +107,13 @@ def test_xlsx_and_plan_file(folder: Path, tmp_path: Path) -> None:
     assert "底薪" in values and "全勤 66.5" in values
     bad = runner.invoke(app, ["score", "--month", "2024-3x", "--data", str(folder)])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["score", "pay", "grade"])
+@pytest.mark.parametrize("month", ["0000-01", "9999-12"])
+def test_a_month_out_of_the_calendar_is_a_clear_error(
+    folder: Path, command: str, month: str
+) -> None:
+    bad = runner.invoke(app, [command, "--month", month, "--data", str(folder)])
+    assert bad.exit_code == 2 and f"bad month '{month}'" in bad.output
+    assert bad.exception is None or isinstance(bad.exception, SystemExit)

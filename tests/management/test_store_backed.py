@@ -111,6 +111,10 @@ def test_a_plan_from_april_leaves_march_alone(
     shown = json.loads(cli("plan", "show", "--role", "presale", "--month", "2024-04",
                            "--store-url", migrated_url, "--format", "json"))  # fmt: skip
     assert [i["metric"] for i in shown[0]["indicators"]] == ["sales"]
+    # without --month: every stored version of the role, oldest first
+    versions = json.loads(cli("plan", "show", "--role", "presale", "--store-url", migrated_url,
+                              "--format", "json"))  # fmt: skip
+    assert versions[-1]["valid_from"] == "2024-04"
 
 
 def test_an_adjustment_with_its_reason_is_paid(warehouse: Path, migrated_url: str) -> None:  # noqa: F811

@@ -14,13 +14,15 @@ from pydantic import BaseModel, ConfigDict, field_validator
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 # what a surface accepts as a month: 2000-01 (the shipped versions) to 2100-12
 MONTH_PATTERN = r"^(20\d{2}|2100)-(0[1-9]|1[0-2])$"
+LAST_MONTH = "2100-12"  # a month after every version a shop saves
 # the month of the versions that ship with the product: before any shop's data
 SHIPPED = "2000-01"
 
 
 def parse_month(text: str) -> tuple[int, int]:
     found = MONTH_RE.match(str(text).strip())
-    if not found or not 1 <= int(found.group(2)) <= 12:
+    # years beyond the surfaces' range, so that a month before or after a valid one still parses
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 2200:
         raise ValueError(f"bad month {text!r}: expected YYYY-MM")
     return int(found.group(1)), int(found.group(2))
 

@@ -119,7 +119,9 @@ def plan_show(
 
     if fmt not in ("yaml", "json"):
         raise _fail(f"unknown --format {fmt!r}: choose yaml or json")
-    wanted = _month(month) if month else "9999-12"
+    from jinpai.management.versions import LAST_MONTH
+
+    wanted = _month(month) if month else LAST_MONTH
     shop = shop or _only_shop(db)
     try:
         setup = services.shop_setup(store_url, shop, wanted)
