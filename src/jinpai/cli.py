@@ -30,11 +30,14 @@ from jinpai.api.cli import serve as _serve  # noqa: E402
 app.add_typer(user_app, name="user")
 app.command("serve")(_serve)
 
-# versions kept in the application store: `jinpai plan set|show`, `jinpai adjust add`
+# versions kept in the application store: `jinpai plan|terms|pay-settings set|show`, `jinpai adjust add`
 from jinpai.store.setup_cli import adjust_app, plan_app  # noqa: E402
+from jinpai.store.terms_cli import pay_settings_app, terms_app  # noqa: E402
 
 app.add_typer(plan_app, name="plan")
 app.add_typer(adjust_app, name="adjust")
+app.add_typer(terms_app, name="terms")
+app.add_typer(pay_settings_app, name="pay-settings")
 
 
 @app.callback()

@@ -219,3 +219,41 @@ def test_report_from_the_warehouse_uses_the_shops_stored_rules(
     assert stored["profile"] == "jd"
     assert stored["shop"] == jd["shop"] and stored["agents"] == jd["agents"]
     assert typed["profile"] == "taobao" and typed["shop"] != jd["shop"]
+
+
+def test_terms_and_pay_settings_from_the_cli_are_paid(
+    warehouse: Path,
+    migrated_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    store = ["--db", str(warehouse), "--store-url", migrated_url]
+    cli("terms", "set", "a1", "--from", "2024-03", "--allowance", "全勤奖=200",
+        "--allowance", "餐补=100", "--mentor-of", "a2", *store)  # fmt: skip
+    cli("pay-settings", "set", "--from", "2024-03", "--coaching-allowance", "300", *store)
+    a1 = by_agent(month_json("pay", warehouse, "2024-03", migrated_url))["a1"]
+    items = {i["reason"]: i["amount"] for i in a1["inputs"]["allowances"]}
+    assert items == {"全勤奖": 200, "餐补": 100, "辅导补贴: 带新人 a2": 300}
+    shown = json.loads(cli("terms", "show", "--month", "2024-03", "--format", "json", *store))
+    mine = next(t for t in shown if t["agent_id"] == "a1")
+    assert mine["allowances"] == {"全勤奖": 200, "餐补": 100} and mine["mentor_of"] == ["a2"]
+    assert mine["role"] == "presale"  # taken from the warehouse roster with the first version
+    # April: no allowances; the pay settings are carried over
+    cli("terms", "set", "a1", "--from", "2024-04", "--no-allowances", *store)
+    april = json.loads(cli("terms", "show", "--month", "2024-04", "--format", "json", *store))
+    assert next(t for t in april if t["agent_id"] == "a1")["allowances"] == {}
+    settings = json.loads(cli("pay-settings", "show", "--month", "2024-04", *store))
+    assert settings["coaching_allowance"] == 300 and settings["mode"] == "kpi"
+
+    pool = tmp_path / "pool.yaml"
+    pool.write_text("max_deduction: 0.1\ndeductions:\n  - {metric: sales_speed, "
+                    "when: below_team_average, share: 0.05}\n", encoding="utf-8")  # fmt: skip
+    refused = (
+        (["terms", "set", "a1", "--from", "2024-03", "--allowance", "全勤奖"], "NAME=AMOUNT"),
+        (["terms", "set", "a1", "--from", "2024-03", "--mentor-of", "ghost"], "ghost"),
+        (["terms", "set", "a1", "--from", "2024-03", "--commission-rate", "3"], "commission_rate"),
+        (["pay-settings", "set", "--from", "2024-03", "--bonus-pool", str(pool)], "sales_speed"),
+        (["pay-settings", "set", "--from", "2024-03", "--mode", "salary"], "mode"),
+    )
+    for args, word in refused:
+        result = runner.invoke(app, [*args, *store])
+        assert result.exit_code == 2 and word in result.output, (args, result.output)

@@ -74,6 +74,16 @@ class RosterAgent:
     group: str | None
 
 
+def read_roster(con: duckdb.DuckDBPyConnection, shop: str) -> list[RosterAgent]:
+    """The shop's agents as the warehouse's ``agents`` table lists them."""
+    rows = con.execute(
+        'SELECT agent_id, name, role, level, "group" FROM agents WHERE shop_id = ?'
+        " ORDER BY role, agent_id",
+        [shop],
+    ).fetchall()
+    return [RosterAgent(*r) for r in rows]
+
+
 class Warehouse:
     """One warehouse file, shared by every request of the app."""
 
@@ -153,14 +163,7 @@ class Warehouse:
 
     def _roster(self, shop: str) -> list[RosterAgent]:
         with self._read() as con:
-            if con is None:
-                return []
-            rows = con.execute(
-                'SELECT agent_id, name, role, level, "group" FROM agents WHERE shop_id = ?'
-                " ORDER BY role, agent_id",
-                [shop],
-            ).fetchall()
-        return [RosterAgent(*r) for r in rows]
+            return [] if con is None else read_roster(con, shop)
 
     def latest_day(self, shop: str) -> date | None:
         """The shop-local day of the shop's latest message, order or payment: the sheet's 'today'."""
