@@ -149,27 +149,25 @@ def test_pay_sheet_downloads_as_excel(page, tmp_path: Path) -> None:  # type: ig
     shot(page, "pay")
 
 
-def test_standing_allowance_reaches_the_pay_sheet(page) -> None:  # type: ignore[no-untyped-def]
+def save_terms(page, agent: str, allowances: str, mentees: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/shops/s1/settings?month={MONTH}")
     form = page.locator("#terms-form")
-    form.locator("select[name=agent_id]").select_option("a1")
-    form.locator("input[name=allowances]").fill("全勤奖=200，餐补=100")
-    form.locator("input[name=mentor_of]").fill("a2")
+    form.locator("select[name=agent_id]").select_option(agent)
+    form.locator("input[name=allowances]").fill(allowances)
+    form.locator("input[name=mentor_of]").fill(mentees)
     form.locator("button[type=submit]").click()
     page.wait_for_selector(".ok")
+
+
+def test_standing_allowance_reaches_the_pay_sheet(page) -> None:  # type: ignore[no-untyped-def]
+    save_terms(page, "a1", "全勤奖=200，餐补=100", "a2")
     row = page.locator('#terms tr[data-agent="a1"]')
     assert row.locator('[data-field="allowances"]').inner_text() == "全勤奖=200.0, 餐补=100.0"
     assert row.locator('[data-field="mentor_of"]').inner_text() == "a2"
     shot(page, "settings-terms")
     page.goto(f"/shops/s1/pay?month={MONTH}")
     assert "全勤奖" in page.content()
-    page.goto(f"/shops/s1/settings?month={MONTH}")  # none again for whatever runs next
-    form = page.locator("#terms-form")
-    form.locator("select[name=agent_id]").select_option("a1")
-    form.locator("input[name=allowances]").fill("无")
-    form.locator("input[name=mentor_of]").fill("无")
-    form.locator("button[type=submit]").click()
-    page.wait_for_selector(".ok")
+    save_terms(page, "a1", "无", "无")  # none again for whatever runs next
 
 
 def test_round_cap_setting_changes_the_ranking(browser, server) -> None:  # type: ignore[no-untyped-def]

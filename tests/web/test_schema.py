@@ -31,17 +31,13 @@ def bearer(site) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"Authorization": f"Bearer {accounts.issue_token(user.user_id, 'schemathesis')}"}
 
 
-def test_api_conforms_to_its_spec(site, bearer) -> None:  # type: ignore[no-untyped-def]
-    # reads only: imports and token/user creation have their own tests with real files.
-    # (schemathesis' pytest plugin does not load on pytest 9, so operations are driven here)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app).include(method="GET")
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 12
+def run(operations: list, examples: int, headers: dict[str, str]) -> None:
+    """Each operation on ``examples`` generated requests, aimed at shop s1."""
     for operation in operations:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=5,
+            max_examples=examples,
             deadline=None,
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
@@ -52,9 +48,18 @@ def test_api_conforms_to_its_spec(site, bearer) -> None:  # type: ignore[no-unty
             # random shop ids only meet a 403: aim at the shop with data to reach the figures
             if case.path_parameters and "shop" in case.path_parameters:
                 case.path_parameters["shop"] = "s1"
-            case.call_and_validate(headers=bearer, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=CHECKS)
 
         check()
+
+
+def test_api_conforms_to_its_spec(site, bearer) -> None:  # type: ignore[no-untyped-def]
+    # reads only here: imports and token/user creation have their own tests with real files.
+    # (schemathesis' pytest plugin does not load on pytest 9, so operations are driven here)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", site.app).include(method="GET")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 12
+    run(operations, 5, bearer)
 
 
 def test_settings_writes_conform_and_leave_the_figures_readable(site, bearer) -> None:  # type: ignore[no-untyped-def]
@@ -64,22 +69,7 @@ def test_settings_writes_conform_and_leave_the_figures_readable(site, bearer) ->
     )
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 4  # rules, grading, pay, terms
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=25,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-            database=None,
-            derandomize=True,
-        )
-        def check(case) -> None:  # type: ignore[no-untyped-def]
-            case.path_parameters["shop"] = "s1"
-            case.call_and_validate(headers=bearer, checks=CHECKS)
-
-        check()
+    run(operations, 25, bearer)
     client = TestClient(site.app, headers=bearer)
     for path in ("report?month=2024-03", "management/pay?month=2024-03",
                  "management/grade?month=2024-03", "management/score?month=2024-03"):  # fmt: skip

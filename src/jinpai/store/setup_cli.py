@@ -6,8 +6,10 @@ saved from a month leaves the months before it as they were.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,13 +49,19 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _engine(url: str | None) -> Any:
-    """The store, migrated to the shipped schema: saving is when a store gets created."""
+@contextlib.contextmanager
+def _store(url: str | None) -> Iterator[Any]:
+    """The store's engine, migrated to the shipped schema (saving is when a store gets created),
+    disposed of afterwards."""
     from jinpai.store import migrate
     from jinpai.store.db import make_engine
 
     migrate.upgrade(url)
-    return make_engine(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _month(text: str) -> str:
@@ -93,13 +101,9 @@ def plan_set(
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
         raise _fail(f"bad plan in {file}: {problems}") from None
-    engine = _engine(store_url)
-    try:
-        with session_scope(engine) as session:
-            document = plan.model_dump(mode="json", exclude={"valid_from"})
-            repo.save_plan(session, shop, role, month, document, by or getpass.getuser())
-    finally:
-        engine.dispose()
+    with _store(store_url) as engine, session_scope(engine) as session:
+        document = plan.model_dump(mode="json", exclude={"valid_from"})
+        repo.save_plan(session, shop, role, month, document, by or getpass.getuser())
     console.print(f"saved the {role} plan of {shop} from {month}", highlight=False)
 
 
@@ -166,9 +170,8 @@ def adjust_add(
         raise _fail("a pay adjustment needs a reason (--reason)")
     if not abs(amount) < 1e9:  # also refuses nan/inf, which the money column cannot hold
         raise _fail(f"--amount {amount} is not a sensible amount of yuan")
-    engine = _engine(store_url)
     try:
-        with session_scope(engine) as session:
+        with _store(store_url) as engine, session_scope(engine) as session:
             if get_agent(session, shop, agent) is None:
                 known = _warehouse_agent(db, shop, agent)
                 if known is None:
@@ -179,8 +182,6 @@ def adjust_add(
             )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     console.print(
         f"adjustment #{row.id}: {agent} {pay_month} {amount:+.2f} ({row.reason})", highlight=False
     )

@@ -19,11 +19,11 @@ from jinpai.store.setup_cli import (
     _MONTH_HELP,
     _By,
     _Db,
-    _engine,
     _fail,
     _month,
     _only_shop,
     _Shop,
+    _store,
     _StoreUrl,
     _warehouse_path,
     console,
@@ -73,13 +73,11 @@ def _save(build: Any, save: Any, store_url: str | None) -> Any:
             f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
         )
         raise _fail(problems) from None
-    engine = _engine(store_url)
     try:
-        return save(engine, change)
+        with _store(store_url) as engine:
+            return save(engine, change)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
 
 
 def _show(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
@@ -200,11 +198,8 @@ def terms_show(
     _check_format(fmt)
     month = _month(month)
     shop = shop or _only_shop(db)
-    engine = _engine(store_url)
-    try:
+    with _store(store_url) as engine:
         rows = [t.model_dump() for t in ss.terms_of_month(engine, shop, month, _roster(db, shop))]
-    finally:
-        engine.dispose()
     _show(rows, fmt, f"pay terms of {shop} in {month}")
 
 
@@ -277,11 +272,8 @@ def pay_settings_show(
 
     month = _month(month)
     shop = shop or _only_shop(db)
-    engine = _engine(store_url)
-    try:
+    with _store(store_url) as engine:
         typer.echo(_settings_json(ss.pay_in_force(engine, shop, month)))
-    finally:
-        engine.dispose()
 
 
 def _settings_json(settings: dict[str, Any]) -> str:
