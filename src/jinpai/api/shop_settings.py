@@ -8,6 +8,7 @@ from a month leave earlier months as they were (the store's ``valid_from``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import time
 from typing import Annotated, Any, Literal
 
@@ -432,6 +433,20 @@ def save_terms(engine: Any, shop: str, change: AgentTermsIn, roster: list[Any]) 
         t = terms_in_force(session, shop, change.agent_id, month)
     assert t is not None
     return _terms_out(t)
+
+
+def parse_allowances(items: Iterable[str]) -> dict[str, str]:
+    """``NAME=AMOUNT`` items (the form's list, the CLI's options) as the API's mapping."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, amount = item.replace("＝", "=").partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise SettingsError(f"allowances: write NAME=AMOUNT, for example 全勤奖=200: {item!r}")
+        if name in out:
+            raise SettingsError(f"allowances: {name!r} is named twice")
+        out[name] = amount.strip()
+    return out
 
 
 def _check_mentees(session: Any, shop: str, change: AgentTermsIn, roster: set[str]) -> None:

@@ -111,19 +111,14 @@ def _check_format(fmt: str) -> None:
 
 
 def _allowances(items: list[str] | None, none: bool) -> dict[str, str] | None:
+    from jinpai.api.shop_settings import SettingsError, parse_allowances
+
     if none:
         return {}
-    if not items:
-        return None
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, amount = item.partition("=")
-        if not sep or not name.strip():
-            raise _fail(f"--allowance: write NAME=AMOUNT, for example 全勤奖=200: {item!r}")
-        if name.strip() in out:
-            raise _fail(f"--allowance names {name.strip()!r} twice")
-        out[name.strip()] = amount.strip()
-    return out
+    try:
+        return parse_allowances(items) if items else None
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
 
 
 @terms_app.command("set")

@@ -182,14 +182,10 @@ async def save_terms(request: Request, shop: ShopId, user: PageUser, state: Stat
         data.update(
             valid_from=form.get("month", ""),
             agent_id=form.get("agent_id", ""),
-            allowances=_listed(form.get("allowances", ""), _allowance),
-            mentor_of=_listed(form.get("mentor_of", ""), str),
+            mentor_of=_listed(form.get("mentor_of", "")),
         )
-        if isinstance(data["allowances"], list):
-            named = data["allowances"]
-            data["allowances"] = dict(named)
-            if len(data["allowances"]) < len(named):
-                raise ss.SettingsError("allowances: each name once")
+        named = _listed(form.get("allowances", ""))
+        data["allowances"] = None if named is None else ss.parse_allowances(named)
         return ss.AgentTermsIn.model_validate(data)
 
     roster = state.warehouse.roster(shop)
@@ -199,18 +195,11 @@ async def save_terms(request: Request, shop: ShopId, user: PageUser, state: Stat
     )  # fmt: skip
 
 
-def _listed(text: str, item: Callable[[str], Any]) -> list[Any] | None:
+def _listed(text: str) -> list[str] | None:
     """A comma-separated field (，、 too): None when blank (carried over), [] for ``none``."""
     if not text:
         return None
     if text.lower() in NO_VALUE:
         return []
     parts = text.replace("，", ",").replace("、", ",").split(",")
-    return [item(part.strip()) for part in parts if part.strip()]
-
-
-def _allowance(text: str) -> tuple[str, str]:
-    name, sep, amount = text.replace("＝", "=").partition("=")
-    if not sep or not name.strip():
-        raise ss.SettingsError(f"allowances: write name=amount, for example 全勤奖=200: {text!r}")
-    return name.strip(), amount.strip()
+    return [part.strip() for part in parts if part.strip()]
