@@ -152,6 +152,11 @@ def test_cli_explain_table(folder: Path) -> None:
     result = runner.invoke(app, [*args, "--to", "2024-03-17", "--data", str(folder)])
     assert result.exit_code == 0, result.output
     assert "询单转化率" in result.stdout and "b2" in result.stdout
+    # a composite shows its rows too: here the inquiries and rounds of the hourly load
+    args = ["explain", "hourly_load", "--date", "2024-03-15", "--to", "2024-03-17"]
+    result = runner.invoke(app, [*args, "--data", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "rows" in result.stdout and "inquiry" in result.stdout and "round" in result.stdout
 
 
 @pytest.mark.parametrize(

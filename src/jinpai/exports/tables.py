@@ -87,7 +87,7 @@ def explanation_tables(explanation: Explanation, depth: int = 0) -> Group:
         (display(e.value, unit), "bold green"),
     )
     parts: list[Any] = [head, Text(("  " * depth) + e.description, style="dim")]
-    if e.kind == "composite" and e.value is not None:
+    if e.kind == "composite" and isinstance(e.value, dict):  # an object figure
         parts.append(Pretty(e.value))
     if e.settings:
         text = ", ".join(f"{k}={_setting(v)}" for k, v in e.settings.items())
@@ -95,9 +95,12 @@ def explanation_tables(explanation: Explanation, depth: int = 0) -> Group:
     if e.shop_inputs:
         text = ", ".join(f"{k}={display(v, unit_of(k))}" for k, v in e.shop_inputs.items())
         parts.append(Text(("  " * depth) + "shop: " + text, style="dim"))
-    if e.source is not None:
+    if e.source is not None or e.kind == "composite":
         shown = f"{len(e.rows)} of {e.row_count}" if len(e.rows) < e.row_count else e.row_count
-        title = f"{'  ' * depth}block {e.source} · {shown} rows · period by {e.day_column}"
+        # an aggregate's block, or the members and events a composite declares
+        title = f"{'  ' * depth}{f'block {e.source} · ' if e.source else ''}{shown} rows"
+        if e.source is not None:
+            title += f" · period by {e.day_column}"
         # the scope is in the heading: columns that only repeat it are left out
         fixed = {"shop_id"} | ({"agent_id"} if e.agent_id is not None else set())
         columns = [
