@@ -44,7 +44,11 @@ class PasswordIn(BaseModel):
     new_password: str = Field(min_length=8, max_length=256)
 
 
-@router.post("/me/password", status_code=204)
+@router.post(
+    "/me/password",
+    status_code=204,
+    responses={429: {"model": models.Problem, "description": "too many wrong current passwords"}},
+)
 def change_password(
     request: Request, user: ApiUser, state: State, body: Annotated[PasswordIn, Body()]
 ) -> Response:
