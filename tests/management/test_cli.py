@@ -117,3 +117,19 @@ def test_a_month_out_of_the_calendar_is_a_clear_error(
     bad = runner.invoke(app, [command, "--month", month, "--data", str(folder)])
     assert bad.exit_code == 2 and f"bad month '{month}'" in bad.output
     assert bad.exception is None or isinstance(bad.exception, SystemExit)
+
+
+def test_a_plan_weighing_the_aov_index_alone(folder: Path, tmp_path: Path) -> None:
+    """aov_index compares the agent's aov with the shop's even when the plan names no aov."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "plans:\n  - role: presale\n    valid_from: 2024-01\n"
+        "    indicators:\n      - {metric: aov_index, weight: 100, target: 1}\n",
+        encoding="utf-8",
+    )
+    result = run_json("score", "--data", str(folder), "--plan", str(plan), "--role", "presale")
+    rows = {a["agent_id"]: a for a in result["agents"]}
+    # a2's o1 (300 yuan, b2) is the shop's only sales order: a2's aov 300 / the shop's 300 = 1;
+    # a1 has no sales order, so no aov and no index
+    assert rows["a2"]["kpi_score"] == pytest.approx(100)
+    assert rows["a1"]["kpi_score"] == pytest.approx(0)

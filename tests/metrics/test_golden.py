@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from jinpai.metrics.base import Formula
+from jinpai.metrics.catalogue import CATALOGUE
 from tests.metrics.golden import (
     Case,
     all_cases,
@@ -76,6 +78,20 @@ def _spark_report(reports: dict[Key, Any], case: Case, full: bool) -> dict[str, 
 def test_golden_duckdb(case: Case) -> None:
     lines = mismatches(case, run_duckdb(case))
     assert lines == [], _failure(case, lines, "DuckDB")
+
+
+# cases that check a formula (aov_index reads the shop's aov beside the agent's)
+FORMULA_CASES = [
+    c for c in CASES if any(isinstance(CATALOGUE[m], Formula) for m in expected_metrics(c))
+]
+
+
+@pytest.mark.parametrize("case", FORMULA_CASES, ids=[c.path.stem for c in FORMULA_CASES])
+def test_golden_duckdb_own_metrics(case: Case) -> None:
+    """The case's figures when the report asks for its metrics only: a formula needs no input
+    asked for beside it, for the agent or for the shop."""
+    lines = mismatches(case, run_duckdb(case, metrics=expected_metrics(case)))
+    assert lines == [], _failure(case, lines, "DuckDB, the case's metrics only")
 
 
 @pytest.mark.spark

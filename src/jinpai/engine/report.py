@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import ibis.expr.types as ir
 
-from jinpai.engine.runner import compute
+from jinpai.engine.runner import Key, compute, with_shop_inputs
 from jinpai.metrics.base import Grain, Level
 from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.metrics.context import MetricContext, Period, day_index
@@ -89,10 +89,12 @@ def build_report(tables: dict[str, ir.Table], request: ReportRequest) -> dict[st
         for shop in shops
         for i in range((request.period.end - request.period.start).days + 1)
     ]
-    shop_figures = compute(ctx, ids, Grain(Level.SHOP), rows=[(s,) for s in shops])
-    day_figures = compute(ctx, ids, Grain(Level.SHOP, by_day=True), rows=days)
+    shop_ids = with_shop_inputs(ids)
+    shop_rows = compute(ctx, shop_ids, Grain(Level.SHOP), rows=[(s,) for s in shops])
+    day_rows = compute(ctx, shop_ids, Grain(Level.SHOP, by_day=True), rows=days)
+    shop_figures, day_figures = _only(shop_rows, ids), _only(day_rows, ids)
     agent_figures = compute(
-        ctx, ids, Grain(Level.AGENT), rows=_roster_agents(ctx), shop_rows=shop_figures
+        ctx, ids, Grain(Level.AGENT), rows=_roster_agents(ctx), shop_rows=shop_rows
     )
     report: dict[str, Any] = {
         "period": {"from": request.period.start.isoformat(), "to": request.period.end.isoformat()},
@@ -109,12 +111,17 @@ def build_report(tables: dict[str, ir.Table], request: ReportRequest) -> dict[st
         {"shop_id": k[0], "date": k[1].isoformat(), **v} for k, v in sorted(day_figures.items())
     ]
     if request.by_agent_day:
-        agent_days = compute(ctx, ids, Grain(Level.AGENT, by_day=True), shop_rows=day_figures)
+        agent_days = compute(ctx, ids, Grain(Level.AGENT, by_day=True), shop_rows=day_rows)
         report["agent_days"] = [
             {"shop_id": k[0], "agent_id": k[1], "date": k[2].isoformat(), **v}
             for k, v in sorted(agent_days.items())
         ]
     return report
+
+
+def _only(rows: dict[Key, dict[str, Any]], ids: list[str]) -> dict[Key, dict[str, Any]]:
+    wanted = set(ids)
+    return {key: {k: v for k, v in f.items() if k in wanted} for key, f in rows.items()}
 
 
 def _shops(ctx: MetricContext) -> list[str]:

@@ -47,6 +47,13 @@ def resolve(metric_ids: Iterable[str], level: Level) -> list[Metric]:
     return list(ordered.values())
 
 
+def with_shop_inputs(metric_ids: Sequence[str]) -> list[str]:
+    """The metrics to compute for the shop's rows beside an agent's ``metric_ids``: those plus
+    what a formula compares with the shop's (aov for aov_index)."""
+    formulas = [m for m in map(CATALOGUE.__getitem__, metric_ids) if isinstance(m, Formula)]
+    return list(dict.fromkeys([*metric_ids, *(name for f in formulas for name in f.uses)]))
+
+
 def compute(
     ctx: MetricContext,
     metric_ids: Sequence[str],
@@ -57,7 +64,8 @@ def compute(
     """Figures per grain key (``shop_id[, agent_id][, day]``; ``day`` as a date).
 
     ``rows`` are keys that must appear even without activity (roster agents, every day);
-    ``shop_rows`` the shop's figures at the same period/day grain, for formulas against the shop.
+    ``shop_rows`` the shop's figures at the same period/day grain, for formulas against the shop
+    (computed for ``with_shop_inputs(metric_ids)``).
     """
     metrics = resolve(metric_ids, grain.level)
     values: dict[Key, dict[str, Any]] = defaultdict(dict)

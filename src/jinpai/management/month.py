@@ -143,7 +143,7 @@ def compute_month(
         local_time,
         make_context,
     )
-    from jinpai.engine.runner import compute
+    from jinpai.engine.runner import compute, with_shop_inputs
     from jinpai.metrics.base import Grain, Level
     from jinpai.metrics.catalogue import CATALOGUE
     from jinpai.metrics.context import Period
@@ -161,7 +161,8 @@ def compute_month(
     ids = [m for m in dict.fromkeys(metrics) if m in CATALOGUE]
     roster = _roster(ctx, month)
     shops = sorted({s for s, _ in roster}) or [shop or "default"]
-    shop_rows = compute(ctx, ids, Grain(Level.SHOP), rows=[(s,) for s in shops]) if ids else {}
+    shop_ids = with_shop_inputs(ids)
+    shop_rows = compute(ctx, shop_ids, Grain(Level.SHOP), rows=[(s,) for s in shops]) if ids else {}
     figures = (
         compute(ctx, ids, Grain(Level.AGENT), rows=list(roster), shop_rows=shop_rows) if ids else {}
     )
