@@ -16,6 +16,7 @@ import duckdb
 import ibis.expr.types as ir
 from pydantic import ValidationError
 
+from jinpai.management.month import DEFAULT_SETTLE_DAYS
 from jinpai.settings import get_settings
 
 if TYPE_CHECKING:
@@ -583,9 +584,6 @@ class ManagementOptions:
     # The application store (an Engine or URL) whose plans, terms, grading rules, adjustments
     # and shop settings apply; None: the plan file or the shipped defaults only.
     store: Any = None
-
-
-DEFAULT_SETTLE_DAYS = 4
 
 
 def shop_setup(store: Any, shop_id: str, month: str) -> Any:

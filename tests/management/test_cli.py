@@ -133,3 +133,67 @@ def test_a_plan_weighing_the_aov_index_alone(folder: Path, tmp_path: Path) -> No
     # a1 has no sales order, so no aov and no index
     assert rows["a2"]["kpi_score"] == pytest.approx(100)
     assert rows["a1"]["kpi_score"] == pytest.approx(0)
+
+
+def test_reminder_commission_pays_own_orders_no_earlier_month_paid(tmp_path: Path) -> None:
+    """A reminder on the agent's own order earns reminder commission unless the order counted
+    in the sales or secured silent sales of the month it was created in (paid by that month's
+    as_of: its end + 4 settle days, 2024-03-05 00:00)."""
+    (tmp_path / "messages.csv").write_text(
+        "buyer_id,agent_id,sender,sent_at,is_auto\n"
+        + "".join(
+            f"{b},a1,buyer,{day} 09:59:00,false\n{b},a1,agent,{day} 10:00:00,false\n"
+            for b, day in [
+                ("b1", "2024-02-27"),
+                ("b2", "2024-02-27"),
+                ("b3", "2024-02-27"),
+                ("b5", "2024-03-10"),
+                ("b4", "2024-03-05"),
+                ("b6", "2024-03-12"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "orders.csv").write_text(
+        "order_id,buyer_id,created_at,paid_at,amount\n"
+        # a1's inquiry orders of February: paid after, on and before February's as_of
+        "f1,b1,2024-02-27 10:10:00,2024-03-05 11:00:00,100\n"
+        "f2,b2,2024-02-27 10:10:00,2024-03-01 10:00:00,20\n"
+        "f3,b3,2024-02-27 10:10:00,2024-03-05 00:00:00,3\n"
+        # a silent order of February that a1 secures on 03-05 (b4 writes, a1 replies)
+        "s1,b4,2024-02-27 08:00:00,2024-03-05 10:30:00,4000\n"
+        # a1's inquiry order of March, and a silent one a1 secures on 03-12
+        "m1,b5,2024-03-10 10:10:00,2024-03-10 13:00:00,50000\n"
+        "s2,b6,2024-03-12 08:00:00,2024-03-12 10:30:00,300\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "agents.csv").write_text(
+        "agent_id,name,role,base_salary,commission_rate,hired_on\n"
+        "a1,小美,presale,0,0.02,2023-01-01\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "reminders.csv").write_text(
+        "order_id,agent_id,sent_at,channel\n"
+        "f1,a1,2024-03-05 09:00:00,sms\n"
+        "f2,a1,2024-03-01 09:00:00,sms\n"
+        "f3,a1,2024-03-04 23:00:00,sms\n"
+        "s1,a1,2024-03-05 09:30:00,sms\n"
+        "m1,a1,2024-03-10 12:00:00,sms\n"
+        "s2,a1,2024-03-12 09:30:00,sms\n",
+        encoding="utf-8",
+    )
+    args = ["pay", "--data", str(tmp_path), "--month", "2024-03", "--format", "json"]
+    result = runner.invoke(app, [*args, "--as-of", "2024-04-05T00:00:00"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["agents"]
+    inputs = row["inputs"]["reminder_commission"]
+    assert inputs["recovered_sales"] == pytest.approx(100 + 20 + 3 + 4000 + 50000 + 300)
+    # f2 (paid 03-01) and f3 (paid at 03-05 00:00, as_of itself) were February's sales, m1 is
+    # March's; f1 and s1 were paid only after February's as_of: no commission ever paid them
+    assert inputs["recovered_on_own_sales_orders"] == pytest.approx(20 + 3 + 50000)
+    # s2 is paid once, through March's secured silent sales; s1 was created in February, so it
+    # is not in them
+    assert inputs["recovered_on_own_secured_orders"] == pytest.approx(300)
+    assert inputs["secured_silent_sales"] == pytest.approx(300)
+    assert inputs["recovered_other"] == pytest.approx(100 + 4000)
+    assert row["reminder_commission"] == pytest.approx(0.02 / 2 * (100 + 4000 + 300))

@@ -167,7 +167,7 @@ def compute_month(
         compute(ctx, ids, Grain(Level.AGENT), rows=list(roster), shop_rows=shop_rows) if ids else {}
     )
     ratings = _rating_means(ctx)
-    credit = reminder_credit(ctx)
+    credit = reminder_credit(ctx, settle_days, timezone)
     agents: list[AgentMonth] = []
     for key, row in roster.items():
         agent = AgentMonth(
@@ -219,14 +219,21 @@ def _rating_means(ctx: MetricContext) -> dict[tuple[str, str], dict[str, float]]
     return dict(out)
 
 
-def reminder_credit(ctx: MetricContext) -> dict[tuple[str, str], ReminderCredit]:
+def reminder_credit(
+    ctx: MetricContext, settle_days: int, timezone: str
+) -> dict[tuple[str, str], ReminderCredit]:
     """Per agent, the recovered sales of successful reminders sent in the period, with the part
-    on the agent's own orders: inquiry orders credited to the agent (paid, not fully refunded:
-    the sales-order rule, whatever month they were created in, so a reminder never adds to
-    commission already paid) and silent orders the agent secured (paid through
-    secured_silent_sales)."""
+    on orders the agent's commission already pays: inquiry orders credited to the agent (paid,
+    not fully refunded: the sales-order rule) and silent orders the agent secured (paid through
+    secured_silent_sales), each only if it counted in the figures of the month it was created
+    in, that is paid by that month's as_of (its end + ``settle_days``, the pay month's setting).
+    An own order of an earlier month paid only after that month's as_of was never paid by
+    commission, so its recovery is the reminder's. An order both secured by the agent and
+    reminded by them is paid once, through secured_silent_sales."""
     import jinpai.metrics.reminders  # noqa: F401  (registers the reminder_outcomes block)
+    from jinpai.engine.report import as_of_micros
     from jinpai.metrics.base import Level
+    from jinpai.metrics.context import day_from_index
 
     r = ctx.block("reminder_outcomes", Level.AGENT)
     r = r.filter(r.success, ctx.period.contains(r.day))
@@ -238,20 +245,36 @@ def reminder_credit(ctx: MetricContext) -> dict[tuple[str, str], ReminderCredit]
         c_agent="agent_id",
         c_secured="secured_agent_id",
         c_refunded="fully_refunded",
+        c_created_day="created_day",
     )
     j = r.left_join(o, [r.shop_id == o.c_shop, r.order_id == o.c_order])
     own_sale = (j.c_credit == "inquiry") & (j.c_agent == j.agent_id) & ~j.c_refunded
     own_secured = (j.c_secured == j.agent_id) & ~j.c_refunded
-    query = j.group_by(["shop_id", "agent_id"]).aggregate(
-        recovered=j.net.sum(),
-        own_sales=j.net.sum(where=own_sale.fill_null(False)),
-        own_secured=j.net.sum(where=own_secured.fill_null(False)),
+    query = j.select(
+        "shop_id",
+        "agent_id",
+        "net",
+        "paid_us",
+        "c_created_day",
+        own_sale=own_sale.fill_null(False),
+        own_secured=own_secured.fill_null(False),
     )
+    settled: dict[str, int] = {}
+
+    def counted_in_its_month(row: dict[str, Any]) -> bool:
+        month = day_from_index(row["c_created_day"]).strftime("%Y-%m")
+        if month not in settled:
+            settled[month] = as_of_micros(month_as_of(month, None, settle_days), timezone)
+        return row["paid_us"] <= settled[month]
+
     out: dict[tuple[str, str], ReminderCredit] = {}
     for row in query.to_pyarrow().to_pylist():
-        out[(row["shop_id"], row["agent_id"])] = ReminderCredit(
-            recovered_sales=float(row["recovered"] or 0),
-            own_sales_orders=float(row["own_sales"] or 0),
-            own_secured_orders=float(row["own_secured"] or 0),
-        )
+        credit = out.setdefault((row["shop_id"], row["agent_id"]), ReminderCredit())
+        net = float(row["net"] or 0)
+        credit.recovered_sales += net
+        if (row["own_sale"] or row["own_secured"]) and counted_in_its_month(row):
+            if row["own_sale"]:
+                credit.own_sales_orders += net
+            else:
+                credit.own_secured_orders += net
     return out
