@@ -638,14 +638,17 @@ class _Months:
             self.config = setup.config if setup is not None else load_config(options.plan_file)
         except (OSError, ValueError) as exc:
             raise ReportInputError(f"bad plan file {options.plan_file}: {exc}") from None
-        self.settle_days = next(
-            d
-            for d in (options.settle_days, setup and setup.settle_days, DEFAULT_SETTLE_DAYS)
-            if d is not None
-        )
         self.timezone = bound.timezone_of(shop)
         self._cache: dict[tuple[str, frozenset[str]], Any] = {}
         self._first: date | None = None
+
+    def settle_days(self, month: str) -> int:
+        """The option, else the pay settings in force in ``month`` (each month its own), else
+        the default."""
+        stored = self.setup.settle_days(month) if self.setup is not None else None
+        return next(
+            d for d in (self.options.settle_days, stored, DEFAULT_SETTLE_DAYS) if d is not None
+        )
 
     def metrics(self, month: str, *extra: str) -> set[str]:
         """Catalogue figures the month's plans and pay terms read, plus ``extra``."""
@@ -671,7 +674,7 @@ class _Months:
                 sorted(metrics),
                 shop=self.shop,
                 as_of=as_of,
-                settle_days=self.settle_days,
+                settle_days=self.settle_days(month),
                 timezone=self.timezone,
                 sales_targets=self.config.terms_for(month).sales_targets(),
             )

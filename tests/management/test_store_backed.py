@@ -8,6 +8,7 @@ only change April.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -257,3 +258,25 @@ def test_terms_and_pay_settings_from_the_cli_are_paid(
     for args, word in refused:
         result = runner.invoke(app, [*args, *store])
         assert result.exit_code == 2 and word in result.output, (args, result.output)
+
+
+def test_each_month_of_a_grade_uses_its_own_settle_days(
+    warehouse: Path,
+    migrated_url: str,  # noqa: F811
+) -> None:
+    """Grading April reads March's figures (last month's grade, the KPI history) as March was
+    paid: with March's settle_days, not April's."""
+    store = ["--db", str(warehouse), "--store-url", migrated_url]
+    cli("pay-settings", "set", "--from", "2024-03", "--settle-days", "1", *store)
+    cli("pay-settings", "set", "--from", "2024-04", "--settle-days", "9", *store)
+    march = month_json("pay", warehouse, "2024-03", migrated_url)
+    assert march["as_of"].startswith("2024-04-02T00:00:00")  # 03-31 + 1 day
+    options = services.ManagementOptions(month="2024-04", store=migrated_url)
+    with services.open_tables(services.ReportSource(db=warehouse)) as bound:
+        months = services._Months(bound, options, None, "default")
+        assert [months.settle_days(m) for m in ("2024-02", "2024-03", "2024-04")] == [4, 1, 9]
+        assert months.figures("2024-03", {"sales"}).as_of == march["as_of"]
+    # the option applies to every month alike
+    fixed = dataclasses.replace(options, settle_days=2)
+    with services.open_tables(services.ReportSource(db=warehouse)) as bound:
+        assert services._Months(bound, fixed, None, "default").settle_days("2024-03") == 2

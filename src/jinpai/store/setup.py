@@ -47,7 +47,8 @@ class ShopSetup:
     config: ManagementConfig
     profile: str | None = None  # None: the shop is not in the store
     rules: dict[str, Any] = field(default_factory=dict)  # RuleSettings overrides
-    settle_days: int | None = None
+    # (first month, settle_days or None) of every pay settings version, oldest first
+    settle_days_history: tuple[tuple[str, int | None], ...] = ()
     roster: dict[str, TermsInForce] = field(default_factory=dict)  # agent_id -> terms in force
 
     def digest(self) -> str:
@@ -56,11 +57,16 @@ class ShopSetup:
             "config": self.config.model_dump(mode="json"),
             "profile": self.profile,
             "rules": self.rules,
-            "settle_days": self.settle_days,
+            "settle_days": self.settle_days_history,
             "roster": {a: t.as_dict() for a, t in sorted(self.roster.items())},
         }
         text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def settle_days(self, month: str) -> int | None:
+        """The settle_days of the pay settings in force in ``month`` (None: not set)."""
+        in_force = [days for start, days in self.settle_days_history if start <= month]
+        return in_force[-1] if in_force else None
 
 
 def open_store(url: str | Engine | None = None) -> Engine | None:
@@ -90,7 +96,6 @@ def shop_setup(engine: Engine, shop_id: str, month: str) -> ShopSetup:
         shop = session.get(Shop, shop_id)
         if shop is None:
             return ShopSetup(shop_id=shop_id, config=ManagementConfig())
-        pay = repo.pay_settings_in_force(session, shop_id, month) or {}
         roster = {t.agent_id: t for t in roster_in_force(session, shop_id, month)}
         config = ManagementConfig(
             plans=_plans(session, shop_id),
@@ -105,13 +110,16 @@ def shop_setup(engine: Engine, shop_id: str, month: str) -> ShopSetup:
                 for a in adjustments_for(session, shop_id, month)
             ],
         )
-        settle = pay.get("settle_days")
+        settle = tuple(
+            (_month(start), None if pay.get("settle_days") is None else int(pay["settle_days"]))
+            for start, pay in repo.pay_settings_history(session, shop_id)
+        )
         return ShopSetup(
             shop_id=shop_id,
             config=config,
             profile=shop.profile,
             rules=dict(shop.settings or {}),
-            settle_days=int(settle) if settle is not None else None,
+            settle_days_history=settle,
             roster=roster,
         )
 
