@@ -144,3 +144,23 @@ def test_bottom_flag_with_its_streak() -> None:
     # ties share the bottom
     tied = {"presale": {"a": 100.0, "b": 50.0, "c": 50.0}}
     assert [r["agent_id"] for r in bottom_flags([tied], RULES)] == ["b", "c"]
+
+
+def test_a_role_where_all_tie_has_a_bottom_only_when_the_setting_says_so() -> None:
+    assert bottom_flags([DECEMBER], RULES) == []
+    literal = GradingRules(bottom_when_all_tie=True)
+    flagged = bottom_flags([DECEMBER], literal)
+    assert [(r["agent_id"], r["streak"]) for r in flagged] == [(a, 1) for a in "abcde"]
+    # e's streak now runs on through December: March, February, January, December
+    streaks = {
+        r["agent_id"]: r["streak"]
+        for r in bottom_flags([MARCH, FEBRUARY, JANUARY, DECEMBER], literal)
+    }
+    assert streaks == {"e": 4}
+
+
+def test_a_bottom_streak_is_counted_back_streak_lookback_months() -> None:
+    history = [MARCH, FEBRUARY, JANUARY]
+    assert bottom_flags(history, GradingRules(streak_lookback=12))[0]["streak"] == 3
+    short = GradingRules(streak_lookback=2)
+    assert not needs_more_history(history[:2], short)  # two months read: no need for January

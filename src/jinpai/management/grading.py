@@ -60,11 +60,22 @@ def default_dimensions() -> list[Dimension]:
 
 
 class GradingRules(Versioned):
+    """The grading settings of a month on (management.md, Grading). Beside the spec's rule,
+    dimensions, promotion and bottom settings, two choices the spec leaves open:
+
+    - ``bottom_when_all_tie``: when every scored agent of a role ties, the spec's lowest rank
+      is everyone's. By default nobody is flagged then (a flag should single someone out);
+      ``true`` flags them all, the spec read literally.
+    - ``streak_lookback``: a bottom streak is counted back at most this many months (default
+      12, a year), so grading a month never reads the whole history.
+    """
+
     rule: Rule = "weakest"
     dimensions: list[Dimension] = Field(default_factory=default_dimensions)
     promotion_months: int = Field(3, ge=1)
     promotion_top: int = Field(3, ge=1)  # ranks 1..promotion_top
     bottom_min_agents: int = Field(3, ge=2)
+    bottom_when_all_tie: bool = False
     streak_lookback: int = Field(12, ge=1)  # months looked back for a bottom streak
 
     @property
@@ -174,14 +185,17 @@ def promotion_candidates(
     return out
 
 
-def bottom_of(scores: Mapping[str, float | None], min_agents: int) -> set[str]:
-    """The agents of a role's lowest dense rank, when the role has at least ``min_agents`` scored
-    agents and more than one rank (a role where all tie has no bottom)."""
+def bottom_of(scores: Mapping[str, float | None], rules: GradingRules) -> set[str]:
+    """The agents of a role's lowest dense rank, when the role has at least
+    ``bottom_min_agents`` scored agents (and, unless ``bottom_when_all_tie``, more than one
+    rank)."""
     ranks = dense_ranks(scores)
-    if len(ranks) < min_agents or not ranks:
+    if len(ranks) < rules.bottom_min_agents or not ranks:
         return set()
     lowest = max(ranks.values())
-    return {a for a, r in ranks.items() if r == lowest} if lowest > 1 else set()
+    if lowest == 1 and not rules.bottom_when_all_tie:
+        return set()
+    return {a for a, r in ranks.items() if r == lowest}
 
 
 def bottom_flags(history: Sequence[RoleScores], rules: GradingRules) -> list[dict[str, Any]]:
@@ -191,10 +205,10 @@ def bottom_flags(history: Sequence[RoleScores], rules: GradingRules) -> list[dic
         return []
     out = []
     for role in sorted(history[0]):
-        for agent_id in sorted(bottom_of(history[0][role], rules.bottom_min_agents)):
+        for agent_id in sorted(bottom_of(history[0][role], rules)):
             streak = 0
             for month_scores in history:
-                if agent_id not in bottom_of(month_scores.get(role, {}), rules.bottom_min_agents):
+                if agent_id not in bottom_of(month_scores.get(role, {}), rules):
                     break
                 streak += 1
             out.append({"role": role, "agent_id": agent_id, "streak": streak})
