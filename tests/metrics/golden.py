@@ -227,6 +227,8 @@ def _mismatches(expected: dict[str, Any], report: dict[str, Any], shop: str | No
 
 
 def same(want: Any, got: Any) -> bool:
+    if want == {}:  # nothing at all: exactly an empty object
+        return got == {}
     if isinstance(want, dict):
         return (
             isinstance(got, dict)

@@ -149,6 +149,8 @@ def test_nothing_reminded() -> None:
     shop = report_of(case(ORDERS, []), IDS)["shop"]
     assert shop["reminders_sent"] == 0 and shop["recovered_sales"] == 0
     assert shop["reminder_success_rate"] is None
+    # no script and no channel was used: empty objects, not a missing figure
+    assert shop["reminder_success_by_script"] == shop["reminder_success_by_channel"] == {}
 
 
 @pytest.mark.parametrize(

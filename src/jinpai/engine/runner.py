@@ -84,8 +84,8 @@ def compute(
         for metric in metrics:
             if isinstance(metric, Aggregate):
                 figures.setdefault(metric.id, metric.empty)
-            elif isinstance(metric, Composite):
-                figures.setdefault(metric.id, None)
+            elif isinstance(metric, Composite) and metric.id not in figures:
+                figures[metric.id] = metric.empty()
             elif isinstance(metric, Ratio):
                 figures[metric.id] = ratio(figures[metric.numerator], figures[metric.denominator])
             elif isinstance(metric, Formula):

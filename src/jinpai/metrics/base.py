@@ -129,10 +129,13 @@ class Composite(Metric):
     figure}`` (a number or an object).
 
     ``rows(ctx, level)``: the rows behind the figure of the context's whole period, one table
-    with ``shop_id`` (and ``agent_id`` per agent), for ``jinpai explain``."""
+    with ``shop_id`` (and ``agent_id`` per agent), for ``jinpai explain``. ``empty()`` is the
+    figure of a grain row with nothing behind it (an object of zero counts; ``None`` where the
+    figure is a mean or a rate)."""
 
     compute: Callable[[MetricContext, Grain], dict[tuple, Any]]
     rows: Callable[[MetricContext, Level], ir.Table]
+    empty: Callable[[], Any] = lambda: None
 
 
 def ratio(numerator: Any, denominator: Any) -> float | None:

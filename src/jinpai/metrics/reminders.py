@@ -193,6 +193,7 @@ METRICS: list[Metric] = [
         settings=("reminder_success_hours",),
         compute=_success_by("script_id"),
         rows=_period_outcomes,
+        empty=dict,
     ),
     Composite(
         id="reminder_success_by_channel",
@@ -205,5 +206,6 @@ METRICS: list[Metric] = [
         settings=("reminder_success_hours",),
         compute=_success_by("channel"),
         rows=_period_outcomes,
+        empty=dict,
     ),
 ]

@@ -130,16 +130,19 @@ def off_hours_inquiries(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
             int(row["paying"]),
         )
 
+    return {key: _off_hours_figure(by) for key, by in counts.items()}
+
+
+def _off_hours_figure(counts: dict[bool, tuple[int, int]]) -> dict[str, Any]:
+    """The figure from (inquiries, paying buyers) per staffed flag (missing: none)."""
+
     def part(inquiries: int, paying: int) -> dict[str, Any]:
         rate = paying / inquiries if inquiries else None
         return {"inquiries": inquiries, "paying_buyers": paying, "inquiry_to_payment": rate}
 
     return {
-        key: {
-            "off_hours": part(*by.get(False, (0, 0))),
-            "staffed": part(*by.get(True, (0, 0))),
-        }
-        for key, by in counts.items()
+        "off_hours": part(*counts.get(False, (0, 0))),
+        "staffed": part(*counts.get(True, (0, 0))),
     }
 
 
@@ -157,6 +160,7 @@ METRICS: list[Metric] = [
         shop_only=True,
         compute=hourly_load,
         rows=lambda ctx, level: _load_events(ctx),
+        empty=dict,
     ),
     Composite(
         id="off_hours_inquiries",
@@ -172,6 +176,7 @@ METRICS: list[Metric] = [
         shop_only=True,
         compute=off_hours_inquiries,
         rows=lambda ctx, level: _period_staffed_inquiries(ctx),
+        empty=lambda: _off_hours_figure({}),
     ),
     Aggregate(
         id="online_days",
