@@ -276,6 +276,19 @@ def test_shift_only() -> None:
     assert plain["shop"]["rounds"] == 4
 
 
+def test_a_transfer_counts_though_the_round_is_still_open_at_as_of() -> None:
+    """b1 writes to a1, then to a2, and nobody has answered a1's round by as_of: the round does
+    not exist yet (it may still be answered), but the buyer has moved on, so a1 transferred
+    b1 out (tests/cases/README.md, reading 12)."""
+    rows = [msg("b1", "a1", B, "10:00:00"), msg("b1", "a2", B, "10:05:00")]
+    report = report_of(messages_case(rows, as_of="2024-03-15 10:30:00"))
+    a1 = agent(report, "a1")
+    assert (a1["transfers_out"], a1["rounds"]) == (1, 0)
+    # the next morning a1's round is an unanswered round; the transfer is the same
+    later = agent(report_of(messages_case(rows)), "a1")
+    assert (later["transfers_out"], later["rounds"]) == (1, 1)
+
+
 def test_quantiles_interpolate_linearly() -> None:
     rows = []
     for i, wait in enumerate((10, 20, 30, 40)):
