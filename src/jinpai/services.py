@@ -261,7 +261,7 @@ def build_report(source: ReportSource, options: ReportOptions) -> dict[str, Any]
     request_check = report_request(options, get_settings().timezone)  # fail before loading data
     with open_tables(source) as bound:
         _check_shop(bound, options.shop)
-        request = _with_timezone(request_check, bound.timezone_of(options.shop))
+        request = _with_timezones(request_check, bound, options.shop)
         if source.data is None and options.rule_overrides is None:
             shops = [options.shop] if options.shop else _shop_ids(bound)
             stored = _stored_rules(shops) if len(shops) == 1 else None
@@ -312,15 +312,18 @@ def explain_metric(
     request_check = report_request(options, get_settings().timezone)
     with open_tables(source) as bound:
         _check_shop(bound, options.shop)
-        request = _with_timezone(request_check, bound.timezone_of(options.shop))
+        request = _with_timezones(request_check, bound, options.shop)
         try:
             return explain(bound.tables, request, metric_id, agent_id=agent_id, limit=limit)
         except ValueError as exc:
             raise ReportInputError(str(exc)) from None
 
 
-def _with_timezone(request: ReportRequest, timezone: str) -> ReportRequest:
-    return dataclasses.replace(request, timezone=timezone)
+def _with_timezones(request: ReportRequest, bound: BoundTables, shop: str | None) -> ReportRequest:
+    """The report's timezone (the shop's, or the one all the shops share) and each shop's own."""
+    return dataclasses.replace(
+        request, timezone=bound.timezone_of(shop), timezones=dict(bound.timezones)
+    )
 
 
 def _check_shop(bound: BoundTables, shop: str | None) -> None:

@@ -5,8 +5,8 @@ The shape is the JSON contract of architecture.md. Values are never rounded here
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,8 @@ class ReportRequest:
     shop: str | None = None
     metrics: Sequence[str] | None = None  # default: the whole catalogue
     by_agent_day: bool = False
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # the report's: a naive as_of and the as_of shown are in it
+    timezones: Mapping[str, str] = field(default_factory=dict)  # each shop's, where known
 
 
 def default_as_of_us(tables: dict[str, ir.Table], shop: str | None) -> int | None:
@@ -76,8 +77,19 @@ def make_context(tables: dict[str, ir.Table], request: ReportRequest) -> MetricC
                 request.timezone,
             )
         )
-    as_of_day = day_index(local_time(as_of_us, request.timezone).date())
-    return MetricContext(tables, request.rules, request.period, as_of_us, as_of_day)
+
+    def day_of_as_of(timezone: str) -> int:
+        return day_index(local_time(as_of_us, timezone).date())
+
+    shop_days = {shop: day_of_as_of(zone) for shop, zone in request.timezones.items()}
+    return MetricContext(
+        tables,
+        request.rules,
+        request.period,
+        as_of_us,
+        day_of_as_of(request.timezone),
+        shop_as_of_days=shop_days,
+    )
 
 
 def build_report(tables: dict[str, ir.Table], request: ReportRequest) -> dict[str, Any]:

@@ -211,7 +211,7 @@ def _roster(ctx: MetricContext, month: str) -> dict[tuple[str, str], dict[str, A
 def _rating_means(ctx: MetricContext) -> dict[tuple[str, str], dict[str, float]]:
     """The month's mean score per agent and kind (ratings dated after as_of do not exist yet)."""
     r = ctx.tables["ratings"]
-    r = r.filter(ctx.period.contains(r.rated_day), r.rated_day <= ctx.as_of_day)
+    r = r.filter(ctx.period.contains(r.rated_day), r.rated_day <= ctx.as_of_day_of(r.shop_id))
     query = r.group_by(["shop_id", "agent_id", "kind"]).aggregate(mean=r.score.mean())
     out: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for row in query.to_pyarrow().to_pylist():

@@ -174,7 +174,7 @@ def _round_facts(ctx: MetricContext) -> ir.Table:
     duration_us = r.reply_us - r.begin_us
     time_of_day_us = r.begin_lus - r.day * MICROS_PER_DAY
     r = r.mutate(
-        exists=answered | (r.day != ctx.as_of_day),
+        exists=answered | (r.day != ctx.as_of_day_of(r.shop_id)),
         answered=answered,
         duration_us=duration_us,
         # service hours are [start, end): 23:00:00 is outside

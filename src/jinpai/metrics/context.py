@@ -14,7 +14,7 @@ Here the tables are cut at ``as_of``: nothing after it exists (metrics.md, Conve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,8 +88,10 @@ class MetricContext:
     rules: RuleSettings
     period: Period
     as_of_us: int  # UTC epoch microseconds
-    as_of_day: int  # the shop-local day of as_of (one shop timezone per report)
+    as_of_day: int  # the day of as_of in the report's timezone
     cache_blocks: bool = True
+    # the day of as_of in each shop's own timezone, where the shops' zones differ
+    shop_as_of_days: Mapping[str, int] = field(default_factory=dict)
     _blocks: dict[tuple[str, Level], ir.Table] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +106,14 @@ class MetricContext:
             store = self.cache_blocks and not built and name not in VIEWS
             self._blocks[key] = table.cache() if store else table
         return self._blocks[key]
+
+    def as_of_day_of(self, shop_id: ir.StringValue) -> ir.IntegerValue | int:
+        """The shop-local day of as_of for each row's shop: a shop in another timezone than the
+        report's may already (or still) be on another day."""
+        other = {s: d for s, d in self.shop_as_of_days.items() if d != self.as_of_day}
+        if not other:
+            return self.as_of_day
+        return ibis.cases(*((shop_id == s, d) for s, d in other.items()), else_=self.as_of_day)
 
     @property
     def messages(self) -> ir.Table:

@@ -90,6 +90,7 @@ def new_customers(ctx: MetricContext, level: Level) -> ir.Table:
     p = ctx.block("purchases", Level.SHOP)
     n = p.filter(p.new)
     second = n.next_day
+    as_of_day = ctx.as_of_day_of(n.shop_id)
     n = n.select(
         *BUYER,
         "day",
@@ -97,9 +98,9 @@ def new_customers(ctx: MetricContext, level: Level) -> ir.Table:
         "net",
         "first_order_id",
         second_purchase_day=second,
-        repurchase_complete=n.day + rules.repurchase_days + 1 <= ctx.as_of_day,
+        repurchase_complete=n.day + rules.repurchase_days + 1 <= as_of_day,
         repurchased=ibis.ifelse(second.notnull() & (second <= n.day + rules.repurchase_days), 1, 0),
-        retention_complete=n.day + rules.retention_days + 1 <= ctx.as_of_day,
+        retention_complete=n.day + rules.retention_days + 1 <= as_of_day,
         retained=ibis.ifelse(second.notnull() & (second <= n.day + rules.retention_days), 1, 0),
     )
     if level is Level.SHOP:
