@@ -16,9 +16,23 @@ ZONES = {"sh": "Asia/Shanghai", "ny": "America/New_York"}
 ORDER_COLUMNS = ["shop_id", "order_id", "buyer_id", "created_at", "paid_at", "amount"]
 
 
-def report(data: dict[str, Any], metrics: list[str]) -> dict[str, dict[str, Any]]:
-    """Each shop's figures, the report's own timezone being Shanghai's."""
-    case = Case(Path("inline.yaml"), {"timezone": "UTC", **data})
+MESSAGE_COLUMNS = ["shop_id", "buyer_id", "agent_id", "sender", "sent_at"]
+
+
+def report(
+    period: tuple[str, str], as_of: str, messages: list, orders: list, metrics: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each shop's figures (times in UTC), the report's own timezone being Shanghai's."""
+    data = {
+        "timezone": "UTC",
+        "period": {"from": period[0], "to": period[1]},
+        "as_of": as_of,
+        "tables": {
+            "messages": {"columns": MESSAGE_COLUMNS, "rows": messages},
+            "orders": {"columns": ORDER_COLUMNS, "rows": orders},
+        },
+    }
+    case = Case(Path("inline.yaml"), data)
     tables = bind_duckdb(warehouse_of(case), ZONES, "Asia/Shanghai")
     request = replace(case.request(), metrics=metrics, timezone="Asia/Shanghai", timezones=ZONES)
     return {s["shop_id"]: s for s in build_report(tables, request)["shops"]}
@@ -34,17 +48,10 @@ def test_a_round_open_at_as_of_is_dropped_on_its_own_shops_as_of_day() -> None:
         ["sh", "b2", "a2", "agent", "2024-03-15 02:01:00"],
     ]
     shops = report(
-        {
-            "period": {"from": "2024-03-15", "to": "2024-03-15"},
-            "as_of": "2024-03-15 18:00:00+00:00",
-            "tables": {
-                "messages": {
-                    "columns": ["shop_id", "buyer_id", "agent_id", "sender", "sent_at"],
-                    "rows": messages,
-                },
-                "orders": {"columns": ORDER_COLUMNS, "rows": []},
-            },
-        },
+        ("2024-03-15", "2024-03-15"),
+        "2024-03-15 18:00:00+00:00",
+        messages,
+        [],
         ["consulting_buyers", "rounds"],
     )
     # ny's round is open on ny's as_of day: it may still be answered, so it does not exist yet
@@ -61,17 +68,10 @@ def test_a_retention_window_is_complete_by_its_own_shops_as_of_day() -> None:
         ["sh", "o2", "b2", "2024-03-07 02:00:00", "2024-03-07 02:05:00", 10],
     ]
     shops = report(
-        {
-            "period": {"from": "2024-03-01", "to": "2024-03-31"},
-            "as_of": "2024-03-15 02:00:00+00:00",
-            "tables": {
-                "messages": {
-                    "columns": ["shop_id", "buyer_id", "agent_id", "sender", "sent_at"],
-                    "rows": [],
-                },
-                "orders": {"columns": ORDER_COLUMNS, "rows": orders},
-            },
-        },
+        ("2024-03-01", "2024-03-31"),
+        "2024-03-15 02:00:00+00:00",
+        [],
+        orders,
         ["new_customer_retention_nd"],
     )
     # retention 7 days: the window (03-07, 03-14] is complete once 03-14 has ended, which it has
