@@ -196,4 +196,14 @@ def test_reminder_commission_pays_own_orders_no_earlier_month_paid(tmp_path: Pat
     assert inputs["recovered_on_own_secured_orders"] == pytest.approx(300)
     assert inputs["secured_silent_sales"] == pytest.approx(300)
     assert inputs["recovered_other"] == pytest.approx(100 + 4000)
+    # the orders behind the figures, each with the part it counts in
+    parts = {o["order_id"]: (o["recovered"], o["part"]) for o in inputs["orders"]}
+    assert parts == {
+        "f1": (100, "other"),
+        "f2": (20, "own_sales"),
+        "f3": (3, "own_sales"),
+        "m1": (50000, "own_sales"),
+        "s1": (4000, "other"),
+        "s2": (300, "own_secured"),
+    }
     assert row["reminder_commission"] == pytest.approx(0.02 / 2 * (100 + 4000 + 300))

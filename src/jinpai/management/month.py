@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,13 +28,23 @@ if TYPE_CHECKING:
 DEFAULT_SETTLE_DAYS = 4
 
 
+class RecoveredOrder(BaseModel):
+    """One order a successful reminder of the agent won back, and which part it counts in."""
+
+    order_id: str
+    recovered: float
+    part: Literal["own_sales", "own_secured", "other"]
+
+
 class ReminderCredit(BaseModel):
-    """The recovered sales of an agent's successful reminders sent in the month, split by whose
-    order it was (pay's reminder_commission counts only ``other``)."""
+    """The recovered sales of an agent's successful reminders sent in the month, split by
+    whether the agent's commission already pays the order (pay's reminder_commission counts only
+    ``other``; see :func:`reminder_credit`), with the orders behind the figures."""
 
     recovered_sales: float = 0.0
-    own_sales_orders: float = 0.0  # inquiry orders credited to the agent (paid by commission)
-    own_secured_orders: float = 0.0  # silent orders the agent secured (in secured_silent_sales)
+    own_sales_orders: float = 0.0  # the agent's inquiry orders, paid by commission
+    own_secured_orders: float = 0.0  # silent orders the agent secured, in secured_silent_sales
+    orders: list[RecoveredOrder] = Field(default_factory=list)
 
     @property
     def other(self) -> float:
@@ -253,6 +263,7 @@ def reminder_credit(
     query = j.select(
         "shop_id",
         "agent_id",
+        "order_id",
         "net",
         "paid_us",
         "c_created_day",
@@ -272,9 +283,13 @@ def reminder_credit(
         credit = out.setdefault((row["shop_id"], row["agent_id"]), ReminderCredit())
         net = float(row["net"] or 0)
         credit.recovered_sales += net
+        part = "other"
         if (row["own_sale"] or row["own_secured"]) and counted_in_its_month(row):
             if row["own_sale"]:
-                credit.own_sales_orders += net
+                part, credit.own_sales_orders = "own_sales", credit.own_sales_orders + net
             else:
-                credit.own_secured_orders += net
+                part, credit.own_secured_orders = "own_secured", credit.own_secured_orders + net
+        credit.orders.append(RecoveredOrder(order_id=row["order_id"], recovered=net, part=part))
+    for credit in out.values():
+        credit.orders.sort(key=lambda o: o.order_id)
     return out

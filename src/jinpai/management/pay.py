@@ -283,6 +283,8 @@ def _reminder(
         "recovered_other": other,
         "secured_silent_sales": secured,
     }
+    if credit is not None:  # the orders behind the recovered figures, each with its part
+        inputs["orders"] = [o.model_dump() for o in credit.orders]
     return rate * (other + secured), inputs
 
 

@@ -120,7 +120,7 @@ def pay_sections(result: Mapping[str, Any]) -> list[Section]:
         _col("KPI系数", "inputs.commission.kpi_factor", Unit.INDEX),
         _col("提成", "commission", y, "{commission_rate}*{sales}*{kpi_factor}"),
         _col("催付提成比例", "inputs.reminder_commission.reminder_commission_rate", r),
-        _col("催付挽回(非本人订单)", "inputs.reminder_commission.recovered_other", y),
+        _col("催付挽回(未计提成订单)", "inputs.reminder_commission.recovered_other", y),
         _col("静默下单落实金额", "inputs.reminder_commission.secured_silent_sales", y),
         _col(
             "催付提成",
