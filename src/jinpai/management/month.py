@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from jinpai.management.plans import RATING_KIND_IDS, SALES_TARGET_COMPLETION
-from jinpai.management.versions import month_bounds, shift_month
+from jinpai.management.versions import month_bounds, month_of, shift_month
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -273,7 +273,7 @@ def reminder_credit(
     settled: dict[str, int] = {}
 
     def counted_in_its_month(row: dict[str, Any]) -> bool:
-        month = day_from_index(row["c_created_day"]).strftime("%Y-%m")
+        month = month_of(day_from_index(row["c_created_day"]))
         if month not in settled:
             settled[month] = as_of_micros(month_as_of(month, None, settle_days), timezone)
         return row["paid_us"] <= settled[month]

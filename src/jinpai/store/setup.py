@@ -25,6 +25,7 @@ from jinpai.management.config import ManagementConfig
 from jinpai.management.grading import GradingRules
 from jinpai.management.pay import Adjustment, AgentTerms, Allowance, Mentorship, PayTerms
 from jinpai.management.plans import KpiPlan
+from jinpai.management.versions import Versioned, in_force
 from jinpai.store import config as repo
 from jinpai.store.adjustments import adjustments_for
 from jinpai.store.db import make_engine, normalise_url, session_scope
@@ -39,6 +40,12 @@ PAY_SETTING_EXTRAS = ("settle_days", "award")
 _FROM_TERMS = ("valid_from", "agents", "mentorships")
 
 
+class SettleDays(Versioned):
+    """The settle_days of one pay settings version (None: the version does not set it)."""
+
+    days: int | None = None
+
+
 @dataclass(frozen=True)
 class ShopSetup:
     """Everything the store says about one shop for one month."""
@@ -47,8 +54,7 @@ class ShopSetup:
     config: ManagementConfig
     profile: str | None = None  # None: the shop is not in the store
     rules: dict[str, Any] = field(default_factory=dict)  # RuleSettings overrides
-    # (first month, settle_days or None) of every pay settings version, oldest first
-    settle_days_history: tuple[tuple[str, int | None], ...] = ()
+    settle_days_history: tuple[SettleDays, ...] = ()  # of every pay settings version
     roster: dict[str, TermsInForce] = field(default_factory=dict)  # agent_id -> terms in force
 
     def digest(self) -> str:
@@ -57,7 +63,7 @@ class ShopSetup:
             "config": self.config.model_dump(mode="json"),
             "profile": self.profile,
             "rules": self.rules,
-            "settle_days": self.settle_days_history,
+            "settle_days": [v.model_dump() for v in self.settle_days_history],
             "roster": {a: t.as_dict() for a, t in sorted(self.roster.items())},
         }
         text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
@@ -65,8 +71,8 @@ class ShopSetup:
 
     def settle_days(self, month: str) -> int | None:
         """The settle_days of the pay settings in force in ``month`` (None: not set)."""
-        in_force = [days for start, days in self.settle_days_history if start <= month]
-        return in_force[-1] if in_force else None
+        version = in_force(self.settle_days_history, month)
+        return version.days if version is not None else None
 
 
 def open_store(url: str | Engine | None = None) -> Engine | None:
@@ -111,7 +117,7 @@ def shop_setup(engine: Engine, shop_id: str, month: str) -> ShopSetup:
             ],
         )
         settle = tuple(
-            (_month(start), None if pay.get("settle_days") is None else int(pay["settle_days"]))
+            SettleDays(valid_from=start, days=pay.get("settle_days"))
             for start, pay in repo.pay_settings_history(session, shop_id)
         )
         return ShopSetup(
