@@ -1,6 +1,7 @@
 """bind_duckdb's shop-local times: the offset it takes per (zone, quarter hour) gives exactly what
 the time zone library gives row by row, across DST jumps, half-hour and 45-minute zones, days
-before 1970, and a transition inside a quarter hour (converted row by row)."""
+before 1970, and a transition inside a quarter hour (converted row by row); and the one offset it
+adds to every row when all instants share it."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ EDGES = [
 MICRO = timedelta(microseconds=1)
 
 
-def _bound(rows: list[tuple[str, datetime]]) -> duckdb.DuckDBPyConnection:
+def _bound(
+    rows: list[tuple[str, datetime]], zones: dict[str, str] = ZONES
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE messages (shop_id VARCHAR, buyer_id VARCHAR, agent_id VARCHAR,"
@@ -45,8 +48,13 @@ def _bound(rows: list[tuple[str, datetime]]) -> duckdb.DuckDBPyConnection:
         "INSERT INTO messages VALUES (?, 'b', 'a', 'buyer', ?, false, NULL, NULL, ?)",
         [(shop, at, i) for i, (shop, at) in enumerate(rows)],
     )
-    bind_duckdb(con, ZONES, "Asia/Shanghai")
+    bind_duckdb(con, zones, "Asia/Shanghai")
     return con
+
+
+def _joins_offsets(con: duckdb.DuckDBPyConnection) -> bool:
+    view = "SELECT sql FROM duckdb_views() WHERE view_name = 'jp_messages'"
+    return "jp_tz_offsets" in con.execute(view).fetchone()[0]
 
 
 def _mismatches(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -72,6 +80,7 @@ def test_local_times_at_every_transition_edge() -> None:
     assert held == [("Africa/Monrovia", datetime(1972, 1, 7, 0, 30))]
     nulls = con.execute("SELECT sent_lus, sent_day FROM jp_messages WHERE sent_at IS NULL")
     assert nulls.fetchall() == [(None, None)]
+    assert _joins_offsets(con)
 
 
 instants = st.lists(
@@ -90,3 +99,33 @@ def test_local_times_equal_the_libraries_on_random_instants(
     rows: list[tuple[str, datetime]],
 ) -> None:
     assert _mismatches(_bound(rows)) == []
+
+
+# Singapore and Shanghai have both been on +08:00 without DST since 1992
+ALIKE = {"sg": "Asia/Singapore"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["sg", "sh"]),
+            st.datetimes(min_value=datetime(1992, 1, 1), max_value=datetime(2100, 1, 1)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_one_offset_for_all_instants_is_added_without_a_join(
+    rows: list[tuple[str, datetime]],
+) -> None:
+    con = _bound([*rows, ("sg", None)], ALIKE)
+    assert not _joins_offsets(con)
+    assert _mismatches(con) == []
+
+
+def test_a_second_offset_brings_the_join_back() -> None:
+    # Shanghai kept DST from 1986 to 1991: a summer instant of 1990 is +09:00
+    con = _bound([("sh", datetime(2024, 3, 15, 16)), ("sh", datetime(1990, 7, 1))], ALIKE)
+    assert _joins_offsets(con)
+    assert _mismatches(con) == []
