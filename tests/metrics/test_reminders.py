@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,29 +176,77 @@ def test_wilson_without_trials() -> None:
     assert success_summary(0, 0)["rate"] is None
 
 
-_times = st.integers(min_value=0, max_value=5 * 24 * 60).map(lambda m: m * 60)
+# whole hours over five days from 03-09: equal instants between reminders and payments happen
+_times = st.integers(min_value=0, max_value=5 * 24).map(lambda h: h * 3600)
+_AS_OF = datetime(2024, 3, 13, 12)  # inside the data: later payments and reminders do not exist
+_PERIOD = (date(2024, 3, 10), date(2024, 3, 12))
 
 
 def _stamp(seconds: int) -> str:
-    day, rest = divmod(seconds, 86_400)
-    return f"2024-03-{9 + day:02d} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return str(datetime(2024, 3, 9) + timedelta(seconds=seconds))
 
 
 @st.composite
 def _data(draw: st.DrawFn) -> tuple[list[list[Any]], list[list[Any]]]:
     orders, reminders = [], []
-    stamps = iter(draw(st.lists(_times, min_size=40, max_size=40, unique=True)))
     for i in range(draw(st.integers(1, 5))):
-        created = next(stamps)
-        paid = draw(st.one_of(st.none(), st.integers(0, 4 * 86_400)))
-        paid_at = None if paid is None else _stamp(created + paid % (86_400 * 5 - created + 1))
-        orders.append([f"o{i}", f"b{i}", _stamp(created), paid_at, 10 + i, 0, False])
-        for _ in range(draw(st.integers(0, 3))):
-            who = draw(st.sampled_from(["a1", "a2"]))
-            reminders.append(
-                [f"o{i}", who, _stamp(next(stamps)), "im", draw(st.sampled_from(["s1", "s2"]))]
-            )
+        created = draw(st.integers(0, 72)) * 3600
+        paid = draw(st.none() | st.integers(0, 48).map(lambda h, c=created: c + h * 3600))
+        paid_at = None if paid is None else _stamp(paid)
+        excluded = draw(st.integers(0, 5)) == 0
+        orders.append([f"o{i}", f"b{i}", _stamp(created), paid_at, 10 + i, i % 2, excluded])
+    for _ in range(draw(st.integers(0, 12))):
+        order = draw(st.sampled_from([*orders, None]))
+        who, script = draw(st.sampled_from(["a1", "a2"])), draw(st.sampled_from(["s1", "s2"]))
+        at = _stamp(draw(_times))
+        if order is not None and order[3] is not None and draw(st.booleans()):
+            # near the payment: at it, or on either side of reminder_success_hours before it
+            hours = draw(st.sampled_from([0, 0, 1, 72, 73, -1]))
+            at = str(datetime.fromisoformat(order[3]) - timedelta(hours=hours))
+        reminders.append([order[0] if order else "unknown", who, at, "im", script])
     return orders, reminders
+
+
+def _oracle(
+    orders: list[list[Any]], reminders: list[list[Any]], agent: str | None
+) -> dict[str, Any]:
+    """metrics.md (Payment reminders) read row by row, as of _AS_OF: (reminded, recovered) per
+    script too."""
+    known = {}
+    for order_id, _b, created, paid, amount, refund, excluded in orders:
+        if not excluded and datetime.fromisoformat(created) <= _AS_OF:
+            paid_at = None if paid is None else datetime.fromisoformat(paid)
+            known[order_id] = (paid_at if paid_at and paid_at <= _AS_OF else None, amount - refund)
+    sent = [
+        (datetime.fromisoformat(at), seq, order_id, who, script)
+        for seq, (order_id, who, at, _channel, script) in enumerate(reminders)
+        if order_id in known and datetime.fromisoformat(at) <= _AS_OF
+    ]
+    winners = set()  # the successful reminder of each order: the last one by its payment
+    for order_id, (paid_at, _net) in known.items():
+        before = [r for r in sent if r[2] == order_id and paid_at and r[0] <= paid_at]
+        if before and paid_at - max(before)[0] <= timedelta(hours=72):
+            winners.add(max(before))
+    counted = [
+        r
+        for r in sent
+        if _PERIOD[0] <= r[0].date() <= _PERIOD[1] and (agent is None or r[3] == agent)
+    ]
+    recovered = {r[2] for r in counted if r in winners}
+    by_script = {
+        script: (
+            len({r[2] for r in counted if r[4] == script}),
+            len({r[2] for r in counted if r[4] == script and r in winners}),
+        )
+        for script in {r[4] for r in counted}
+    }
+    return {
+        "reminders_sent": len(counted),
+        "reminded_orders": len({r[2] for r in counted}),
+        "recovered_orders": len(recovered),
+        "recovered_sales": sum(known[o][1] for o in recovered),
+        "by_script": by_script,
+    }
 
 
 def _rates(report: dict[str, Any]) -> list[float]:
@@ -210,16 +259,28 @@ def _rates(report: dict[str, Any]) -> list[float]:
     return out
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_data(), st.randoms(use_true_random=False))
-def test_rates_bounded_and_order_free(data: tuple[list, list], rnd: random.Random) -> None:
+def test_rates_bounded_order_free_and_as_the_spec_reads(
+    data: tuple[list, list], rnd: random.Random
+) -> None:
     orders, reminders = data
-    report = report_of(case(orders, reminders), IDS)
+    report = report_of(case(orders, reminders, as_of=str(_AS_OF)), IDS)
     assert all(0 <= x <= 1 for x in _rates(report))
+    rows = {None: report["shop"]} | {a["agent_id"]: a for a in report["agents"]}
+    for who in (None, "a1", "a2"):
+        want, got = _oracle(orders, reminders, who), rows.get(who, {})
+        scripts = got.get("reminder_success_by_script") or {}
+        assert {
+            k: (v["reminded_orders"], v["recovered_orders"]) for k, v in scripts.items()
+        } == want.pop("by_script"), who
+        assert {k: got.get(k, 0) for k in want} == pytest.approx(want), who
+    if len({(r[0], r[2]) for r in reminders}) < len(reminders):
+        return  # reminders of one order at one instant: their row order decides the last one
     shuffled_orders, shuffled_reminders = orders[:], reminders[:]
     rnd.shuffle(shuffled_orders)
     rnd.shuffle(shuffled_reminders)
-    again = report_of(case(shuffled_orders, shuffled_reminders), IDS)
+    again = report_of(case(shuffled_orders, shuffled_reminders, as_of=str(_AS_OF)), IDS)
     for key in ("shop", "agents", "days"):
         assert again[key] == report[key]
 
