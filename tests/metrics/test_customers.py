@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -243,8 +244,11 @@ def test_explain_lists_the_members_behind_a_b_and_q() -> None:
 def _orders(draw: st.DrawFn) -> list[list[Any]]:
     rows = []
     for i in range(draw(st.integers(1, 25))):
-        buyer = draw(st.sampled_from(["b1", "b2", "b3", "b4", "b5"]))
-        created = date(2024, 5, 1) + timedelta(days=draw(st.integers(0, 90)))
+        buyer = draw(st.sampled_from([f"b{n}" for n in range(1, 9)]))
+        # or a day on an edge (05-01 + n): the period's first and last, 7 days after 06-01 and
+        # 06-02, the last first day whose 30 days end by as_of (06-14) and the one after it
+        edge = st.sampled_from([31, 32, 38, 39, 44, 45, 50, 74, 75])
+        created = date(2024, 5, 1) + timedelta(days=draw(st.integers(0, 90) | edge))
         stamp = f"{created} {i % 24:02d}:00:00"
         paid = draw(st.booleans())
         refund = draw(st.sampled_from([0, 0, 5, 10]))
@@ -252,11 +256,66 @@ def _orders(draw: st.DrawFn) -> list[list[Any]]:
     return rows
 
 
+def _shop_oracle(
+    orders: list[list[Any]], first: date, last: date, as_of: datetime
+) -> dict[str, float | None]:
+    """A, B, Q, D and E of the shop over [first, last] (taobao settings), straight from
+    metrics.md: purchases are buyer-days of paid (by as_of), not fully refunded orders."""
+    days: dict[str, set[date]] = {}
+    for _id, buyer, _created, paid, amount, refund in orders:
+        kept = not (refund > 0 and refund >= amount)
+        if paid is not None and datetime.fromisoformat(paid) <= as_of and kept:
+            days.setdefault(buyer, set()).add(datetime.fromisoformat(paid).date())
+
+    def ratio(num: int, den: int) -> float | None:
+        return None if den == 0 else num / den
+
+    def complete(day: date, n: int) -> bool:  # the window (day, day + n] has ended by as_of
+        return datetime.combine(day + timedelta(days=n + 1), datetime.min.time()) <= as_of
+
+    def bought(buyer: str, since: date, until: date) -> bool:
+        return any(since <= d <= until for d in days[buyer])
+
+    buyers = [b for b in days if bought(b, first, last)]
+    repeat = [b for b in buyers if min(days[b]) < first]
+    lookback = [b for b in days if bought(b, first - timedelta(days=180), first - timedelta(1))]
+    lost = [b for b in lookback if not bought(b, first, last)]
+    gaps = []
+    for b in days:
+        history = sorted(d for d in days[b] if d <= last)
+        if 2 <= len(history) <= 99:
+            gaps += [(y - x).days for x, y in pairwise(history)]
+    new = [b for b in days if first <= min(days[b]) <= last]
+    followed = [b for b in new if complete(min(days[b]), 30)]
+    retained_days = [d for d in {min(days[b]) for b in new} if complete(d, 7)]
+    newcomers = [b for b in new if min(days[b]) in retained_days]
+
+    def again(b: str, n: int) -> bool:
+        f = min(days[b])
+        return bought(b, f + timedelta(1), f + timedelta(n))
+
+    return {
+        "repeat_customer_share": ratio(len(repeat), len(buyers)),
+        "old_customer_churn": ratio(len(lost), len(lookback)),
+        "purchase_cycle_days": sum(gaps) / len(gaps) if gaps else None,
+        "new_customer_repurchase_nd": ratio(sum(again(b, 30) for b in followed), len(followed)),
+        "new_customer_retention_nd": ratio(sum(again(b, 7) for b in newcomers), len(newcomers)),
+    }
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_orders(), st.randoms(use_true_random=False))
-def test_rates_bounded_and_order_free(orders: list[list[Any]], rnd: random.Random) -> None:
+def test_rates_bounded_order_free_and_as_the_spec_reads(
+    orders: list[list[Any]], rnd: random.Random
+) -> None:
     data = case(orders, ("2024-06-01", "2024-06-20"), "2024-07-15 00:00:00")
     report = report_of(data, SHOP_IDS)
+    as_of = datetime(2024, 7, 15)
+    want = _shop_oracle(orders, date(2024, 6, 1), date(2024, 6, 20), as_of)
+    assert {k: report["shop"][k] for k in want} == pytest.approx(want)
+    for row in report["days"]:
+        d = date.fromisoformat(row["date"])
+        assert {k: row[k] for k in want} == pytest.approx(_shop_oracle(orders, d, d, as_of)), d
     for row in [report["shop"], *report["days"]]:
         for key in SHOP_IDS:
             if key != "purchase_cycle_days" and row[key] is not None:
