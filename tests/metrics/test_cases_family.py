@@ -1,8 +1,10 @@
-"""After-sales cases (售后工单): hand-worked fixtures (metrics.md, After-sales cases)."""
+"""After-sales cases (售后工单), metrics.md After-sales cases: hand-worked fixtures, and a
+case-by-case reading of the spec checked on random cases and as_of."""
 
 from __future__ import annotations
 
 import random
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -100,7 +102,8 @@ def _cases(draw: st.DrawFn) -> list[list[Any]]:
     rows = []
     for i in range(draw(st.integers(1, 8))):
         opened = draw(st.integers(0, 4 * 24)) * 3600
-        took = draw(st.one_of(st.none(), st.integers(0, 4 * 24 * 3600)))
+        # or on the SLA's edge: 48 h to the second, and one second more
+        took = draw(st.none() | st.integers(0, 4 * 24 * 3600) | st.sampled_from([172_800, 172_801]))
         rows.append(
             [
                 f"c{i}",
@@ -120,17 +123,59 @@ def _stamp(seconds: int) -> str:
     return f"2024-03-{8 + day:02d} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
 
 
+def _oracle(
+    rows: list[list[Any]], as_of: datetime, days: tuple[date, date], agent: str | None = None
+) -> dict[str, Any]:
+    """The five figures of the shop (``agent`` None) or of one agent over ``days``, case by case
+    as metrics.md reads: a case opened after as_of does not exist, one resolved after it is open."""
+    opened, resolved = 0, []
+    for _id, _order, owner, _kind, opened_at, resolved_at, disputed in rows:
+        start = datetime.fromisoformat(opened_at)
+        end = None if resolved_at is None else datetime.fromisoformat(resolved_at)
+        if start > as_of or (agent is not None and owner != agent):
+            continue
+        opened += days[0] <= start.date() <= days[1]
+        if end is not None and end <= as_of and days[0] <= end.date() <= days[1]:
+            resolved.append(((end - start).total_seconds() / 3600, disputed))
+    n = len(resolved)
+    return {
+        "cases_opened": opened,
+        "cases_resolved": n,
+        "handling_hours": sum(h for h, _ in resolved) / n if n else None,
+        "case_sla_rate": sum(h <= 48 for h, _ in resolved) / n if n else None,
+        "dispute_rate": sum(d for _, d in resolved) / n if n else None,
+    }
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_cases(), st.randoms(use_true_random=False))
-def test_rates_bounded_and_order_free(rows: list[list[Any]], rnd: random.Random) -> None:
-    report = report_of(case(rows), IDS)
+@given(_cases(), st.integers(2 * 24, 9 * 24), st.randoms(use_true_random=False))
+def test_rates_bounded_order_free_and_as_the_spec_reads(
+    rows: list[list[Any]], cut: int, rnd: random.Random
+) -> None:
+    as_of = _stamp(cut * 3600)
+    report = report_of(case(rows, as_of), IDS, by_agent_day=True)
+    moment, period = datetime.fromisoformat(as_of), (date(2024, 3, 10), date(2024, 3, 12))
+    assert report["shop"] == pytest.approx(_oracle(rows, moment, period))
+    for a in ("a1", "a2"):
+        want = _oracle(rows, moment, period, a)
+        got = next((r for r in report["agents"] if r["agent_id"] == a), None)
+        if got is None:  # no case of theirs exists by as_of
+            assert want["cases_opened"] == want["cases_resolved"] == 0, a
+        else:
+            assert got == pytest.approx({**got, **want}), a
+    for r in report["days"]:
+        d = date.fromisoformat(r["date"])
+        assert r == pytest.approx({**r, **_oracle(rows, moment, (d, d))}), d
+    for r in report["agent_days"]:
+        d = date.fromisoformat(r["date"])
+        assert r == pytest.approx({**r, **_oracle(rows, moment, (d, d), r["agent_id"])}), r
     for r in [report["shop"], *report["agents"], *report["days"]]:
         for key in ("case_sla_rate", "dispute_rate"):
             assert r[key] is None or 0 <= r[key] <= 1
         assert r["handling_hours"] is None or r["handling_hours"] >= 0
     shuffled = rows[:]
     rnd.shuffle(shuffled)
-    again = report_of(case(shuffled), IDS)
+    again = report_of(case(shuffled, as_of), IDS)
     for key in ("shop", "agents", "days"):
         assert _rounded(again[key]) == _rounded(report[key])
 
