@@ -106,7 +106,7 @@ def _messages(draw: st.DrawFn) -> list[list[Any]]:
                 draw(st.sampled_from(["a1", "a2"])),
                 who,
                 stamp,
-                False,
+                who == "agent" and draw(st.integers(0, 3)) == 0,  # an auto reply
             ]
         )
     return rows
@@ -114,14 +114,33 @@ def _messages(draw: st.DrawFn) -> list[list[Any]]:
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_messages(), st.randoms(use_true_random=False))
-def test_rates_bounded_and_order_free(messages: list[list[Any]], rnd: random.Random) -> None:
-    report = report_of(case(messages), IDS)
+def test_bounded_order_free_and_one_with_the_other_families(
+    messages: list[list[Any]], rnd: random.Random
+) -> None:
+    """The team figures split the chat and conversion families' own figures, never count anew:
+    hourly_load sums to inquiries and rounds, off_hours_inquiries to inquiries and paying_buyers;
+    online_days are the days an agent sent a message that is not an auto reply."""
+    shared = ["inquiries", "paying_buyers", "rounds"]
+    report = report_of(case(messages), [*IDS, *shared])
     for row in [report["shop"], *report["days"]]:
-        for part in (row["off_hours_inquiries"] or {}).values():
+        load = row["hourly_load"].values()
+        assert sum(s["inquiries"] for s in load) == row["inquiries"]
+        assert sum(s["rounds"] for s in load) == row["rounds"]
+        split = row["off_hours_inquiries"].values()
+        assert sum(p["inquiries"] for p in split) == row["inquiries"]
+        assert sum(p["paying_buyers"] for p in split) == row["paying_buyers"]
+        for part in split:
             rate = part["inquiry_to_payment"]
             assert rate is None or 0 <= rate <= 1
+    online: dict[str, set[str]] = {}
+    for _buyer, agent_id, sender, stamp, auto in messages:
+        if sender == "agent" and not auto:
+            online.setdefault(agent_id, set()).add(stamp[:10])
+    for a in report["agents"]:
+        assert a["online_days"] == len(online.get(a["agent_id"], ())), a
+    assert report["shop"]["online_days"] == len(set().union(*online.values()))
     shuffled = messages[:]
     rnd.shuffle(shuffled)
-    again = report_of(case(shuffled), IDS)
+    again = report_of(case(shuffled), [*IDS, *shared])
     for key in ("shop", "agents", "days"):
         assert again[key] == report[key]
