@@ -1,15 +1,18 @@
-"""Properties of the chat metrics on random chat data (hypothesis), plus a plain-Python oracle of
-rounds written straight from metrics.md."""
+"""Properties of the chat metrics on random chat data (hypothesis), plus a plain-Python reading of
+metrics.md (Chat metrics), chat-day by chat-day, of every chat figure of the shop and each agent."""
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,15 +31,38 @@ message = st.tuples(
     st.sampled_from(["b1", "b2", "b3"]),
     st.sampled_from(["a1", "a2"]),
     st.sampled_from(["buyer", "agent"]),
-    # coarse minutes over two days, so that equal timestamps happen
-    st.integers(min_value=0, max_value=40 * 60 // 7).map(lambda i: i * 7),
+    # seconds on a coarse 7-minute grid over two days, so that equal timestamps happen
+    st.integers(min_value=0, max_value=40 * 60 // 7).map(lambda i: i * 420),
     st.booleans(),  # is_auto (agent messages only)
 )
+# gaps inside a conversation: the same instant, and either side of slow_response_s (100),
+# fast_response_s (180) and round_cap_s (600)
+GAPS = st.sampled_from([0, 100, 101, 180, 181, 420, 600, 601, 3600])
+
+
+@st.composite
+def chat_rows(draw: st.DrawFn) -> list[tuple[str, str, str, int, bool]]:
+    """Conversations (a buyer and an agent writing one after the other, gaps on the settings'
+    edges, now and then a transfer to the other agent) among loose messages, in random row
+    order."""
+    rows = draw(st.lists(message, max_size=8))
+    for _ in range(draw(st.integers(0, 5))):
+        buyer, agent = (
+            draw(st.sampled_from(["b1", "b2", "b3"])),
+            draw(st.sampled_from(["a1", "a2"])),
+        )
+        second = draw(st.integers(0, 40 * 60 // 7)) * 420
+        for sender in draw(st.lists(st.sampled_from(["buyer", "agent"]), min_size=1, max_size=6)):
+            second += draw(GAPS)
+            if draw(st.integers(0, 5)) == 0:  # the buyer is passed to the other agent
+                agent = "a2" if agent == "a1" else "a1"
+            rows.append((buyer, agent, sender, second, draw(st.integers(0, 3)) == 0))
+    return draw(st.permutations(rows))
 
 
 def _case(rows: list[tuple[str, str, str, int, bool]]) -> Case:
     table = [
-        [b, a, s, str(START + timedelta(minutes=m)), auto and s == "agent"]
+        [b, a, s, str(START + timedelta(seconds=m)), auto and s == "agent"]
         for b, a, s, m, auto in rows
     ]
     data = {
@@ -74,48 +100,126 @@ def _shuffled(con: duckdb.DuckDBPyConnection, seed: int) -> duckdb.DuckDBPyConne
     return out
 
 
-def _oracle(rows: list[tuple[str, str, str, int, bool]]) -> dict[str, dict[str, Any]]:
-    """Per agent: counted rounds, avg_response_s, consulting and replied buyer-days (taobao)."""
-    cut = AS_OF - START
+Stamp = tuple[datetime, int]  # (sent_at, seq): the order of messages of equal sent_at
+
+
+@dataclass
+class ChatDay:
+    """One (agent, buyer, day) read message by message: its rounds, each (begin, reply or None,
+    dropped: still open at as_of on the as_of day), and its message-level facts."""
+
+    agent: str
+    buyer: str
+    day: date
+    rounds: list[tuple[Stamp, Stamp | None, bool]] = field(default_factory=list)
+    buyer_messages: int = 0
+    agent_messages: int = 0  # valid (not auto)
+    replied: bool = False
+    first_response: float | None = None
+    span: float = 0.0  # last minus first message, auto replies included
+
+
+def _chat_days(rows: list[tuple[str, str, str, int, bool]]) -> list[ChatDay]:
     chats: dict[tuple, list] = defaultdict(list)
-    for seq, (buyer, agent, sender, minute, auto) in enumerate(rows, start=1):
-        at = timedelta(minutes=minute)
-        if at <= cut:
-            day = (START + at).date()
-            chats[(agent, buyer, day)].append((at, seq, sender, auto and sender == "agent"))
-    out: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"rounds": 0, "capped": [], "consulting": 0, "replied": 0}
-    )
-    for (agent, _buyer, day), msgs in chats.items():
-        figures = out[agent]
-        opened = None
-        seen_buyer = replied = False
-        for at, _seq, sender, auto in sorted(msgs):
+    for seq, (buyer, agent, sender, second, auto) in enumerate(rows, start=1):
+        at = START + timedelta(seconds=second)
+        if at <= AS_OF:  # nothing after as_of exists
+            chats[(agent, buyer, at.date())].append(((at, seq), sender, auto and sender == "agent"))
+    out = []
+    for (agent, buyer, day), msgs in chats.items():
+        c = ChatDay(agent, buyer, day)
+        msgs.sort()
+        c.span = (msgs[-1][0][0] - msgs[0][0][0]).total_seconds()
+        opened = first_buyer = None
+        for stamp, sender, auto in msgs:
             if sender == "buyer":
-                seen_buyer = True
-                if opened is None:
-                    opened = at
+                c.buyer_messages += 1
+                first_buyer = first_buyer or stamp
+                opened = opened or stamp
             elif not auto:
-                replied = replied or seen_buyer
+                c.agent_messages += 1
+                if first_buyer is not None and not c.replied:
+                    c.replied = True
+                    c.first_response = (stamp[0] - first_buyer[0]).total_seconds()
                 if opened is not None:
-                    _count_round(figures, opened, at - opened)
+                    c.rounds.append((opened, stamp, False))
                     opened = None
-        if opened is not None and day != AS_OF.date():
-            _count_round(figures, opened, None)
-        figures["consulting"] += seen_buyer
-        figures["replied"] += replied
+        if opened is not None:
+            c.rounds.append((opened, None, day == AS_OF.date()))
+        out.append(c)
     return out
 
 
-def _count_round(figures: dict[str, Any], opened: timedelta, waited: timedelta | None) -> None:
-    clock = (START + opened).time()
-    if 8 <= clock.hour < 23:
-        figures["rounds"] += 1
-        figures["capped"].append(600 if waited is None else min(waited.total_seconds(), 600))
+def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
+    """The chat figures of ``days`` (one agent's, or the shop's) as metrics.md reads them."""
+    cap, fast, slow = rules.round_cap_s, rules.fast_response_s, rules.slow_response_s
+    start, end = rules.service_hours
+
+    def seconds(r: tuple[Stamp, Stamp | None, bool]) -> float | None:
+        return None if r[1] is None else (r[1][0] - r[0][0]).total_seconds()
+
+    def is_slow(c: ChatDay) -> bool:
+        return any(seconds(r) is None or seconds(r) > slow for r in counted(c))  # type: ignore[operator]
+
+    def counted(c: ChatDay) -> list[tuple[Stamp, Stamp | None, bool]]:
+        return [r for r in c.rounds if not r[2] and start <= r[0][0].time() < end]
+
+    def buyer_days(test: Any) -> int:  # a buyer-day qualifies when any of its chat-days does
+        return len({(c.buyer, c.day) for c in days if test(c)})
+
+    def mean(values: list[float]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    rounds = [r for c in days for r in counted(c)]
+    answered = sorted(seconds(r) for r in rounds if r[1] is not None)
+    consulting = buyer_days(lambda c: c.buyer_messages > 0)
+    replied = buyer_days(lambda c: c.replied)
+    buyer_messages = sum(c.buyer_messages for c in days)
+    received = [c for c in days if c.buyer_messages and c.agent_messages]
+    return {
+        "consulting_buyers": consulting,
+        "received_buyers": buyer_days(lambda c: c in received),
+        "rounds": len(rounds),
+        "avg_response_s": mean([cap if r[1] is None else min(seconds(r), cap) for r in rounds]),
+        "first_response_s": mean([c.first_response for c in days if c.replied]),
+        "median_response_s": float(np.percentile(answered, 50)) if answered else None,
+        "p90_response_s": float(np.percentile(answered, 90)) if answered else None,
+        "fast_response_rate": (
+            sum(r[1] is not None and seconds(r) <= fast for r in rounds) / len(rounds)
+            if rounds
+            else None
+        ),
+        "slow_buyers": buyer_days(is_slow),
+        "replied_buyers": replied,
+        "reply_rate": replied / consulting if consulting else None,
+        "unreplied_buyers": consulting - replied,
+        "answer_ratio": (
+            sum(c.agent_messages for c in days) / buyer_messages if buyer_messages else None
+        ),
+        "avg_reception_s": mean([c.span for c in received]),
+    }
+
+
+def _transferred(days: list[ChatDay], rows: list[tuple[str, str, str, int, bool]]) -> set:
+    """Chat-days with a round (dropped ones too) still open when the buyer wrote to another
+    agent the same day."""
+    wrote = [
+        (b, a, (START + timedelta(seconds=m), seq))
+        for seq, (b, a, sender, m, _auto) in enumerate(rows, start=1)
+        if sender == "buyer" and START + timedelta(seconds=m) <= AS_OF
+    ]
+    return {
+        (c.agent, c.buyer, c.day)
+        for c in days
+        for begin, reply, _dropped in c.rounds
+        for b, a, stamp in wrote
+        if b == c.buyer and a != c.agent and stamp[0].date() == c.day
+        if begin < stamp and (reply is None or stamp < reply)
+    }
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(message, max_size=30), seed=st.integers(0, 1000))
+@given(rows=chat_rows(), seed=st.integers(0, 1000))
 def test_chat_properties(rows: list[tuple[str, str, str, int, bool]], seed: int) -> None:
     con = warehouse_of(_case(rows))
     report = _report(con)
@@ -132,21 +236,24 @@ def test_chat_properties(rows: list[tuple[str, str, str, int, bool]], seed: int)
         assert figures["received_buyers"] <= figures["consulting_buyers"]
         if figures["median_response_s"] is not None:
             assert figures["median_response_s"] <= figures["p90_response_s"]
-    oracle = _oracle(rows)
+    days = _chat_days(rows)
+    rules = rule_settings("taobao")
+    assert rules.reply_within_s is None  # the oracle reads replied_buyers without it
+    moved = _transferred(days, rows)
+    want = _figures(days, rules)
+    assert {k: shop[k] for k in want} == pytest.approx(want)
     for a in agents:
-        want = oracle[a["agent_id"]]
-        assert a["rounds"] == want["rounds"]
-        assert a["consulting_buyers"] == want["consulting"]
-        assert a["replied_buyers"] == want["replied"]
-        capped = want["capped"]
-        if capped:
-            assert abs(a["avg_response_s"] - sum(capped) / len(capped)) < 1e-6
-        else:
-            assert a["avg_response_s"] is None
+        mine = [c for c in days if c.agent == a["agent_id"]]
+        want = _figures(mine, rules)
+        want["transfers_out"] = sum((c.agent, c.buyer, c.day) in moved for c in mine)
+        assert {k: a[k] for k in want} == pytest.approx(want), a["agent_id"]
+    for row in report["days"]:
+        want = _figures([c for c in days if c.day.isoformat() == row["date"]], rules)
+        assert {k: row[k] for k in want} == pytest.approx(want), row["date"]
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(message, max_size=30))
+@given(rows=chat_rows())
 def test_rates_bounded_under_every_profile(rows: list[tuple[str, str, str, int, bool]]) -> None:
     con = warehouse_of(_case(rows))
     for profile in ("pdd", "jd", "raw"):
