@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import strategies as st
 
 from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.engine.report import build_report, make_context
@@ -16,6 +17,17 @@ from jinpai.metrics.context import MetricContext
 from tests.metrics.golden import Case, warehouse_of
 
 CHAT_IDS = [m.id for m in chat.METRICS]
+
+
+@st.composite
+def turns(draw: st.DrawFn, min_size: int, max_size: int) -> list[str]:
+    """The senders of one conversation: the buyer and the agent take turns, the buyer first, and
+    now and then one of them writes twice."""
+    senders, turn = [], 0
+    for _ in range(draw(st.integers(min_size, max_size))):
+        senders.append(("buyer", "agent")[turn % 2])
+        turn += draw(st.integers(0, 3)) != 3
+    return senders
 
 
 def case_of(text: str, **extra: Any) -> Case:

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jinpai.metrics.rules import rule_settings
+from tests.metrics.chat_helpers import turns
 from tests.metrics.test_properties_conversion import PERIOD, PROPERTY, at, run
 
 FIRST, LAST = (date.fromisoformat(d) for d in PERIOD)
@@ -47,10 +48,7 @@ def shops(draw: st.DrawFn) -> tuple[list[list[Any]], list[list[Any]]]:
     for _ in range(draw(st.integers(1, 8))):
         buyer, agent = draw(st.sampled_from(BUYERS)), draw(st.sampled_from(["a1", "a2"]))
         slot = draw(HOURS)
-        turn = 0  # the buyer and the agent take turns, now and then one writes twice
-        for _ in range(draw(st.integers(1, 5))):
-            sender = ("buyer", "agent")[turn % 2]
-            turn += draw(st.integers(0, 3)) != 3
+        for sender in draw(turns(1, 5)):
             slot += draw(st.sampled_from([0, 1, 1, 2]))
             auto = sender == "agent" and draw(st.integers(0, 4)) == 4
             rows.append([buyer, agent, sender, at(slot), auto])

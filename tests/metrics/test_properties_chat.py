@@ -20,7 +20,7 @@ from jinpai.engine.duckdb_backend import bind_duckdb
 from jinpai.engine.report import ReportRequest, build_report
 from jinpai.metrics.context import Period
 from jinpai.metrics.rules import rule_settings
-from tests.metrics.chat_helpers import CHAT_IDS
+from tests.metrics.chat_helpers import CHAT_IDS, turns
 from tests.metrics.golden import Case, warehouse_of
 
 START = datetime(2024, 3, 15, 7, 0)
@@ -54,10 +54,7 @@ def chat_rows(draw: st.DrawFn) -> list[tuple[str, str, str, int, bool]]:
             draw(st.sampled_from(["a1", "a2"])),
         )
         second = draw(st.integers(0, 40 * 60 // 6)) * 360
-        turn = 0  # the buyer and the agent take turns, now and then one writes twice
-        for _ in range(draw(st.integers(2, 6))):
-            sender = ("buyer", "agent")[turn % 2]
-            turn += draw(st.integers(0, 3)) != 3
+        for sender in draw(turns(2, 6)):
             second += draw(GAPS)
             if draw(st.integers(0, 5)) == 5:  # the buyer is passed to the other agent
                 agent = "a2" if agent == "a1" else "a1"
@@ -117,7 +114,7 @@ class ChatDay:
     buyer: str
     day: date
     rounds: list[tuple[Stamp, Stamp | None, bool]] = field(default_factory=list)
-    buyer_messages: int = 0
+    wrote: list[Stamp] = field(default_factory=list)  # the buyer's messages
     agent_messages: int = 0  # valid (not auto)
     replied: bool = False
     first_response: float | None = None
@@ -138,7 +135,7 @@ def _chat_days(rows: list[tuple[str, str, str, int, bool]]) -> list[ChatDay]:
         opened = first_buyer = None
         for stamp, sender, auto in msgs:
             if sender == "buyer":
-                c.buyer_messages += 1
+                c.wrote.append(stamp)
                 first_buyer = first_buyer or stamp
                 opened = opened or stamp
             elif not auto:
@@ -191,13 +188,13 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
 
     rounds = [r for c in days for r in counted(c)]
     answered = sorted(seconds(r) for r in rounds if r[1] is not None)
-    consulting = buyer_days(lambda c: c.buyer_messages > 0)
+    consulting = buyer_days(lambda c: c.wrote)
     by_buyer_day: dict[tuple[str, date], list[ChatDay]] = defaultdict(list)
     for c in days:
         by_buyer_day[(c.buyer, c.day)].append(c)
     replied_days = sum(map(replied, by_buyer_day.values()))
-    buyer_messages = sum(c.buyer_messages for c in days)
-    received = [c for c in days if c.buyer_messages and c.agent_messages]
+    buyer_messages = sum(len(c.wrote) for c in days)
+    received = [c for c in days if c.wrote and c.agent_messages]
     return {
         "consulting_buyers": consulting,
         "received_buyers": buyer_days(lambda c: c in received),
@@ -226,20 +223,16 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
     }
 
 
-def _transferred(days: list[ChatDay], rows: list[tuple[str, str, str, int, bool]]) -> set:
+def _transferred(days: list[ChatDay]) -> set[tuple[str, str, date]]:
     """Chat-days with a round (dropped ones too) still open when the buyer wrote to another
     agent the same day."""
-    wrote = [
-        (b, a, (START + timedelta(seconds=m), seq))
-        for seq, (b, a, sender, m, _auto) in enumerate(rows, start=1)
-        if sender == "buyer" and START + timedelta(seconds=m) <= AS_OF
-    ]
     return {
         (c.agent, c.buyer, c.day)
         for c in days
+        for other in days
+        if (other.buyer, other.day) == (c.buyer, c.day) and other.agent != c.agent
+        for stamp in other.wrote
         for begin, reply, _dropped in c.rounds
-        for b, a, stamp in wrote
-        if b == c.buyer and a != c.agent and stamp[0].date() == c.day
         if begin < stamp and (reply is None or stamp < reply)
     }
 
@@ -267,7 +260,7 @@ def test_chat_properties(
         if figures["median_response_s"] is not None:
             assert figures["median_response_s"] <= figures["p90_response_s"]
     days = _chat_days(rows)
-    moved = _transferred(days, rows)
+    moved = _transferred(days)
     want = _figures(days, rules)
     assert {k: shop[k] for k in want} == pytest.approx(want)
     for a in agents:
