@@ -132,17 +132,16 @@ def _chat_days(rows: list[tuple[str, str, str, int, bool]]) -> list[ChatDay]:
         c = ChatDay(agent, buyer, day)
         msgs.sort()
         c.span = (msgs[-1][0][0] - msgs[0][0][0]).total_seconds()
-        opened = first_buyer = None
+        opened = None
         for stamp, sender, auto in msgs:
             if sender == "buyer":
                 c.wrote.append(stamp)
-                first_buyer = first_buyer or stamp
                 opened = opened or stamp
             elif not auto:
                 c.agent_messages += 1
-                if first_buyer is not None and not c.replied:
+                if c.wrote and not c.replied:  # the first valid reply after a buyer message
                     c.replied = True
-                    c.first_response = (stamp[0] - first_buyer[0]).total_seconds()
+                    c.first_response = (stamp[0] - c.wrote[0][0]).total_seconds()
                 if opened is not None:
                     c.rounds.append((opened, stamp, False))
                     opened = None
@@ -180,6 +179,9 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
             )
         )
 
+    def is_received(c: ChatDay) -> bool:  # the buyer wrote and an agent wrote back
+        return bool(c.wrote) and c.agent_messages > 0
+
     def buyer_days(test: Any) -> int:  # a buyer-day qualifies when any of its chat-days does
         return len({(c.buyer, c.day) for c in days if test(c)})
 
@@ -194,10 +196,10 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
         by_buyer_day[(c.buyer, c.day)].append(c)
     replied_days = sum(map(replied, by_buyer_day.values()))
     buyer_messages = sum(len(c.wrote) for c in days)
-    received = [c for c in days if c.wrote and c.agent_messages]
+    received = [c for c in days if is_received(c)]
     return {
         "consulting_buyers": consulting,
-        "received_buyers": buyer_days(lambda c: c in received),
+        "received_buyers": buyer_days(is_received),
         "rounds": len(rounds),
         "avg_response_s": mean(
             answered
