@@ -226,6 +226,12 @@ def _mismatches(expected: dict[str, Any], report: dict[str, Any], shop: str | No
     return out
 
 
+def ratio(num: float, den: float) -> float | None:
+    """The oracles' ``num / den``: None over an empty denominator, as metrics.md reads a rate or
+    mean of nothing."""
+    return None if den == 0 else num / den
+
+
 def same(want: Any, got: Any) -> bool:
     if want == {}:  # nothing at all: exactly an empty object
         return got == {}

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.metrics.family_report import agent, day, report_of, table
+from tests.metrics.golden import ratio
 
 IDS = ["cases_opened", "cases_resolved", "handling_hours", "case_sla_rate", "dispute_rate"]
 COLUMNS = ["case_id", "order_id", "agent_id", "kind", "opened_at", "resolved_at", "disputed"]
@@ -141,9 +142,9 @@ def _oracle(
     return {
         "cases_opened": opened,
         "cases_resolved": n,
-        "handling_hours": sum(h for h, _ in resolved) / n if n else None,
-        "case_sla_rate": sum(h <= 48 for h, _ in resolved) / n if n else None,
-        "dispute_rate": sum(d for _, d in resolved) / n if n else None,
+        "handling_hours": ratio(sum(h for h, _ in resolved), n),
+        "case_sla_rate": ratio(sum(h <= 48 for h, _ in resolved), n),
+        "dispute_rate": ratio(sum(d for _, d in resolved), n),
     }
 
 

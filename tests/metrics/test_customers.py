@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.metrics.family_report import agent, day, explain_of, report_of, table
+from tests.metrics.golden import ratio
 
 IDS = [
     "repeat_customer_share",
@@ -267,9 +268,6 @@ def _shop_oracle(
         if paid is not None and datetime.fromisoformat(paid) <= as_of and kept:
             days.setdefault(buyer, set()).add(datetime.fromisoformat(paid).date())
 
-    def ratio(num: int, den: int) -> float | None:
-        return None if den == 0 else num / den
-
     def complete(day: date, n: int) -> bool:  # the window (day, day + n] has ended by as_of
         return datetime.combine(day + timedelta(days=n + 1), datetime.min.time()) <= as_of
 
@@ -297,7 +295,7 @@ def _shop_oracle(
     return {
         "repeat_customer_share": ratio(len(repeat), len(buyers)),
         "old_customer_churn": ratio(len(lost), len(lookback)),
-        "purchase_cycle_days": sum(gaps) / len(gaps) if gaps else None,
+        "purchase_cycle_days": ratio(sum(gaps), len(gaps)),
         "new_customer_repurchase_nd": ratio(sum(again(b, 30) for b in followed), len(followed)),
         "new_customer_retention_nd": ratio(sum(again(b, 7) for b in newcomers), len(newcomers)),
     }

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from jinpai.metrics.rules import rule_settings
 from tests.metrics.chat_helpers import turns
+from tests.metrics.golden import ratio
 from tests.metrics.test_properties_conversion import PERIOD, PROPERTY, at, run
 
 FIRST, LAST = (date.fromisoformat(d) for d in PERIOD)
@@ -90,10 +91,6 @@ def _start(day: date) -> datetime:
 
 def _in_period(moment: datetime | None) -> bool:
     return moment is not None and FIRST <= moment.date() <= LAST
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return None if den == 0 else num / den
 
 
 class Shop:
@@ -194,8 +191,8 @@ class Shop:
         sold = [o for o in created if credited(o) and o["paid"] and not o["fully_refunded"]]
         f["sales"] = sum(o["net"] for o in sold)
         buyers = {o["buyer"] for o in sold}
-        f["aov"] = _ratio(f["sales"], len(buyers))
-        f["items_per_buyer"] = _ratio(sum(o["items"] for o in sold), len(buyers))
+        f["aov"] = ratio(f["sales"], len(buyers))
+        f["items_per_buyer"] = ratio(sum(o["items"] for o in sold), len(buyers))
         secured = [
             o
             for o in created
@@ -213,11 +210,11 @@ class Shop:
         f["paid_sales"] = sum(o["net"] for o in paid_in_period)
         f["paid_buyers"] = len({o["buyer"] for o in paid_in_period})
         if agent is None:
-            f["silent_order_share"] = _ratio(sum(o["agent"] is None for o in created), len(created))
-            f["silent_paid_share"] = _ratio(
+            f["silent_order_share"] = ratio(sum(o["agent"] is None for o in created), len(created))
+            f["silent_paid_share"] = ratio(
                 sum(o["silent_at_payment"] for o in paid_in_period), len(paid_in_period)
             )
-            f["inquiry_sales_share"] = _ratio(
+            f["inquiry_sales_share"] = ratio(
                 sum(o["net"] for o in paid_in_period if o["agent"] is not None), f["paid_sales"]
             )
         return f

@@ -21,7 +21,7 @@ from jinpai.engine.report import ReportRequest, build_report
 from jinpai.metrics.context import Period
 from jinpai.metrics.rules import rule_settings
 from tests.metrics.chat_helpers import CHAT_IDS, turns
-from tests.metrics.golden import Case, warehouse_of
+from tests.metrics.golden import Case, ratio, warehouse_of
 
 START = datetime(2024, 3, 15, 7, 0)
 AS_OF = datetime(2024, 3, 16, 12, 0)  # inside the data: exercises the cut and dropped rounds
@@ -186,7 +186,7 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
         return len({(c.buyer, c.day) for c in days if test(c)})
 
     def mean(values: list[float]) -> float | None:
-        return sum(values) / len(values) if values else None
+        return ratio(sum(values), len(values))
 
     rounds = [r for c in days for r in counted(c)]
     answered = sorted(seconds(r) for r in rounds if r[1] is not None)
@@ -209,18 +209,14 @@ def _figures(days: list[ChatDay], rules: Any) -> dict[str, Any]:
         "first_response_s": mean([c.first_response for c in days if c.replied]),
         "median_response_s": float(np.percentile(answered, 50)) if answered else None,
         "p90_response_s": float(np.percentile(answered, 90)) if answered else None,
-        "fast_response_rate": (
-            sum(r[1] is not None and seconds(r) <= fast for r in rounds) / len(rounds)
-            if rounds
-            else None
+        "fast_response_rate": ratio(
+            sum(r[1] is not None and seconds(r) <= fast for r in rounds), len(rounds)
         ),
         "slow_buyers": buyer_days(is_slow),
         "replied_buyers": replied_days,
-        "reply_rate": replied_days / consulting if consulting else None,
+        "reply_rate": ratio(replied_days, consulting),
         "unreplied_buyers": consulting - replied_days,
-        "answer_ratio": (
-            sum(c.agent_messages for c in days) / buyer_messages if buyer_messages else None
-        ),
+        "answer_ratio": ratio(sum(c.agent_messages for c in days), buyer_messages),
         "avg_reception_s": mean([c.span for c in received]),
     }
 
