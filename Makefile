@@ -35,10 +35,11 @@ serve: install
 ## module per worker at a time (the Spark golden cases share one session in their module)
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 ## regenerate docs/metrics.md and docs/cli.md from the code (CI checks they are current)
 docs: install

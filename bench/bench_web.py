@@ -40,8 +40,9 @@ def free_port() -> int:
 
 def prepare(root: Path, data: Path | None) -> dict[str, str]:
     """Demo data imported into a fresh warehouse, and one supervisor in a fresh store."""
-    from jinpai import services
     from jinpai.demo.generator import generate_shop
+    from jinpai.services import imports
+    from jinpai.settings import Settings
 
     env = {
         **os.environ,
@@ -53,7 +54,7 @@ def prepare(root: Path, data: Path | None) -> dict[str, str]:
     if data is None:
         data = root / "demo-shop"
         generate_shop(data, seed=0, start=date(2024, 3, 1))
-    services.import_path(data, db=root / "warehouse.duckdb")
+    imports.import_path(data, Settings(), db=root / "warehouse.duckdb")
     jinpai = str(Path(sys.executable).with_name("jinpai"))
     subprocess.run(
         [jinpai, "user", "add", "bench", "--role", "supervisor", "--shop", "demo",

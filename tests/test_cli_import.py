@@ -209,11 +209,12 @@ def test_olist_through_the_cli(tmp_path: Path, olist_dir: Path) -> None:
 
 
 def test_progress_bar_follows_the_files(tmp_path: Path) -> None:
-    from jinpai import services
-    from jinpai.cli import _RichImportProgress
+    from jinpai.cli.imports import _RichImportProgress
+    from jinpai.services import imports
+    from jinpai.settings import get_settings
 
     data = data_folder(tmp_path)
     progress = _RichImportProgress()
-    result = services.import_path(data, db=tmp_path / "wh.duckdb", progress=progress)
+    result = imports.import_path(data, get_settings(), db=tmp_path / "wh.duckdb", progress=progress)
     assert result.tables["messages"].read == 2
     assert progress._task is None  # every file's bar was removed when it finished

@@ -108,7 +108,7 @@ def test_db_reports_as_data_does(folder: Path, tmp_path: Path) -> None:
     from jinpai.warehouse import open_memory_warehouse_from_folder
 
     path = tmp_path / "warehouse.duckdb"
-    con = open_memory_warehouse_from_folder(folder)
+    con = open_memory_warehouse_from_folder(folder, timezone="Asia/Shanghai")
     con.execute(f"ATTACH '{path}' AS target")
     con.execute("COPY FROM DATABASE memory TO target")
     con.close()

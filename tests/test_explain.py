@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jinpai import services
 from jinpai.cli import app
 from jinpai.engine.explain import Explanation, explain, readable_rows
 from jinpai.engine.report import ReportRequest
 from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.metrics.context import Period
 from jinpai.metrics.rules import rule_settings
+from jinpai.services.sources import ReportSource, open_tables
+from jinpai.settings import get_settings
 from tests.surface_data import AS_OF, write_shop_folder
 
 runner = CliRunner()
@@ -29,7 +30,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tables(folder: Path) -> Iterator[dict]:
-    with services.open_tables(services.ReportSource(data=folder)) as bound:
+    with open_tables(ReportSource(data=folder), get_settings()) as bound:
         yield bound.tables
 
 

@@ -11,9 +11,11 @@ import duckdb
 import openpyxl
 import pytest
 
-from jinpai import services
 from jinpai.ingest.adapters import chat_text, taobao_orders
 from jinpai.ingest.personal import pseudonym
+from jinpai.services import imports
+from jinpai.services.errors import ImportInputError
+from jinpai.services.inputs import column_mapping
 from jinpai.settings import get_settings
 from tests.ingest.files import (
     PERSONAL_VALUES,
@@ -106,7 +108,9 @@ def test_taobao_gbk_csv(tmp_path: Path) -> None:
     path = write_taobao_csv(tmp_path / "ExportOrderList20240318.csv")
     assert taobao_orders.matches(TAOBAO_HEADER)
     db = tmp_path / "wh.duckdb"
-    result = services.import_path(path, db=db)  # detected by its headers, any file name
+    result = imports.import_path(
+        path, get_settings(), db=db
+    )  # detected by its headers, any file name
     assert result.to_json() == {
         "tables": {"orders": {"read": 4, "stored": 4, "updated": 0, "quarantined": 0}}
     }
@@ -122,7 +126,7 @@ def test_taobao_xlsx(tmp_path: Path) -> None:
         ws.append(row)
     wb.save(path)
     db = tmp_path / "wh.duckdb"
-    services.import_path(path, db=db)
+    imports.import_path(path, get_settings(), db=db)
     _check_taobao(db)
 
 
@@ -131,8 +135,8 @@ def test_taobao_bad_row_quarantine_masks_personal_cells(tmp_path: Path) -> None:
     rows[1][4] = "￥-88.00"  # negative amount
     path = write_csv(tmp_path / "orders.csv", TAOBAO_HEADER, rows, encoding="gbk")
     db = tmp_path / "wh.duckdb"
-    services.import_path(path, db=db)
-    [q] = services.list_quarantine(db)
+    imports.import_path(path, get_settings(), db=db)
+    [q] = imports.list_quarantine(db)
     assert (q["row"], q["column"], q["reason"]) == (3, "amount", "negative value: ￥-88.00")
     raw = json.loads(q["raw"])
     assert raw["收货人姓名"] == raw["联系手机"] == raw["收货地址"] == raw["买家支付宝账号"] == "***"
@@ -146,7 +150,7 @@ def test_taobao_refund_column_is_used_when_present(tmp_path: Path) -> None:
     rows = [[*r, "100.00" if i == 2 else ""] for i, r in enumerate(taobao_rows())]
     path = write_csv(tmp_path / "orders.csv", header, rows, encoding="gbk")
     db = tmp_path / "wh.duckdb"
-    services.import_path(path, db=db)
+    imports.import_path(path, get_settings(), db=db)
     assert fetch(db, "SELECT refund_amount FROM orders ORDER BY order_id") == [
         (Decimal("0.00"),),
         (Decimal("0.00"),),
@@ -215,7 +219,7 @@ def test_chat_text_import(tmp_path: Path) -> None:
     path = write_chat_export(tmp_path / "千牛聊天记录.txt", encoding="gb18030")
     path.write_bytes(path.read_bytes() + "孤立的一行\n".encode("gb18030"))  # continues the last
     db = tmp_path / "wh.duckdb"
-    result = services.import_path(path, db=db)
+    result = imports.import_path(path, get_settings(), db=db)
     assert result.to_json()["tables"]["messages"] == {
         "read": 8,
         "stored": 8,
@@ -228,7 +232,7 @@ def test_chat_text_import(tmp_path: Path) -> None:
     assert fetch(db, "SELECT content FROM messages WHERE source_row = 13") == [
         ("好的\n孤立的一行",)
     ]
-    again = services.import_path(path, db=db).to_json()["tables"]["messages"]
+    again = imports.import_path(path, get_settings(), db=db).to_json()["tables"]["messages"]
     assert (again["stored"], again["updated"]) == (0, 0)
 
 
@@ -240,8 +244,8 @@ def test_chat_text_without_agent_is_quarantined(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     db = tmp_path / "wh.duckdb"
-    services.import_path(path, db=db)
-    [q] = services.list_quarantine(db)
+    imports.import_path(path, get_settings(), db=db)
+    [q] = imports.list_quarantine(db)
     assert (q["row"], q["column"], q["reason"]) == (2, "agent_id", "missing value")
     assert json.loads(q["raw"]) == {"message": "2024-03-15 09:00:00 tb_a\n在吗"}
 
@@ -256,11 +260,14 @@ def test_map_option_and_time_format(tmp_path: Path) -> None:
         ],
     )
     db = tmp_path / "wh.duckdb"
-    result = services.import_path(
+    result = imports.import_path(
         path,
+        get_settings(),
         db=db,
         table="messages",
-        columns_map="buyer_id=user,agent_id=staff,sender=who,sent_at=created,content=text",
+        mapping=column_mapping(
+            "buyer_id=user,agent_id=staff,sender=who,sent_at=created,content=text"
+        ),
         time_format="%d.%m.%Y %H:%M",
         timezone="UTC",
     )
@@ -269,13 +276,17 @@ def test_map_option_and_time_format(tmp_path: Path) -> None:
         ("buyer", datetime(2024, 3, 15, 8, 46)),
         ("agent", datetime(2024, 3, 15, 8, 47)),
     ]
-    bad = services.import_path(path, db=db, table="messages", columns_map="buyer_id=nope")
+    bad = imports.import_path(
+        path, get_settings(), db=db, table="messages", mapping=column_mapping("buyer_id=nope")
+    )
     assert not bad.read_anything
     assert bad.errors == [
         "export.csv: the mapping names column 'nope', which the file does not have"
     ]
-    with pytest.raises(services.ImportInputError, match="canonical=column"):
-        services.import_path(path, db=db, table="messages", columns_map="buyer_id")
+    with pytest.raises(ImportInputError, match="canonical=column"):
+        imports.import_path(
+            path, get_settings(), db=db, table="messages", mapping=column_mapping("buyer_id")
+        )
 
 
 def test_buyers_pseudonymised_everywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,7 +307,7 @@ def test_buyers_pseudonymised_everywhere(tmp_path: Path, monkeypatch: pytest.Mon
             ],
         )
         db = tmp_path / "wh.duckdb"
-        services.import_path(data, db=db)
+        imports.import_path(data, get_settings(), db=db)
     finally:
         get_settings.cache_clear()
     lily = pseudonym("s3cret", "tb_lily")
@@ -304,6 +315,6 @@ def test_buyers_pseudonymised_everywhere(tmp_path: Path, monkeypatch: pytest.Mon
     for table in ("messages", "orders", "cases"):
         buyers = {r[0] for r in fetch(db, f"SELECT DISTINCT buyer_id FROM {table}")}
         assert lily in buyers
-    [q] = services.list_quarantine(db)
+    [q] = imports.list_quarantine(db)
     assert json.loads(q["raw"])["buyer_id"] == lily
     assert "tb_lily" not in all_text(db)  # the quarantine included

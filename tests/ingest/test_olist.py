@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jinpai import services
+from jinpai.services import imports
+from jinpai.settings import get_settings
 
 MAPPING = """\
 table: orders
@@ -35,8 +36,12 @@ def olist_db(olist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     mapping = tmp / "olist.yaml"
     mapping.write_text(MAPPING.format(payments=olist_dir / "payments_for_head_orders.csv"))
     db = tmp / "wh.duckdb"
-    result = services.import_path(
-        olist_dir / "olist_orders_dataset.csv", db=db, map_file=mapping, shop="olist"
+    result = imports.import_path(
+        olist_dir / "olist_orders_dataset.csv",
+        get_settings(),
+        db=db,
+        map_file=mapping,
+        shop="olist",
     )
     assert result.errors == []
     assert result.to_json() == {

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jinpai import services
 from jinpai.ingest.readers import ReadError, detect_encoding, read_csv, read_table_file
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from tests.ingest.files import MESSAGES_HEADER, write_csv
 
 CHINESE_ROWS = [
@@ -45,7 +46,7 @@ def test_gbk_and_bom_files_import(tmp_path: Path) -> None:
     for encoding in ("gbk", "utf-8-sig"):
         path = write_csv(tmp_path / f"{encoding}.csv", MESSAGES_HEADER, CHINESE_ROWS, encoding)
         db = tmp_path / f"{encoding}.duckdb"
-        result = services.import_path(path, db=db, table="messages")
+        result = imports.import_path(path, get_settings(), db=db, table="messages")
         assert result.to_json()["tables"]["messages"] == {
             "read": 2,
             "stored": 2,
@@ -80,7 +81,7 @@ def test_malformed_rows_are_numbered_and_do_not_shift_the_others(tmp_path: Path)
         (5, "the row has 7 cells, the header 6"),  # records, not lines: as Excel shows them
     ]
     db = tmp_path / "wh.duckdb"
-    counts = services.import_path(path, db=db).to_json()["tables"]["messages"]
+    counts = imports.import_path(path, get_settings(), db=db).to_json()["tables"]["messages"]
     assert counts == {"read": 5, "stored": 3, "updated": 0, "quarantined": 2}
 
 
@@ -117,7 +118,7 @@ def test_xlsx_reads_cells_as_text(tmp_path: Path) -> None:
         },
     ]
     db = tmp_path / "wh.duckdb"
-    counts = services.import_path(path, db=db).to_json()["tables"]["orders"]
+    counts = imports.import_path(path, get_settings(), db=db).to_json()["tables"]["orders"]
     assert counts == {"read": 2, "stored": 2, "updated": 0, "quarantined": 0}
 
 
@@ -141,7 +142,7 @@ def test_parquet_with_typed_columns(tmp_path: Path) -> None:
     assert [r["_row"] for r in got] == [1, 2]
     assert got[0]["sent_at"].startswith("2024-03-15 08:00:00") and got[0]["sent_at"].endswith("Z")
     db = tmp_path / "wh.duckdb"
-    services.import_path(path, db=db)
+    imports.import_path(path, get_settings(), db=db)
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from jinpai.management.config import ManagementConfig
+from jinpai.management.configuration import ManagementConfig
 from jinpai.management.month import ReminderCredit
 from jinpai.management.pay import (
     Adjustment,

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jinpai import services
 from jinpai.cli import app
+from jinpai.services import imports, management
+from jinpai.services.sources import ReportSource, open_tables
+from jinpai.settings import get_settings
 from tests.store.conftest import _postgres_at_head, _sqlite_at_head, migrated_url  # noqa: F401
 from tests.surface_data import MESSAGES, ORDERS
 
@@ -46,7 +48,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # a --plan file with the shipped defaults: the CLI then reads no store at all
     (folder / "defaults.yaml").write_text("plans: []\n", encoding="utf-8")
     db = folder / "warehouse.duckdb"
-    services.import_path(folder, db=db)
+    imports.import_path(folder, get_settings(), db=db)
     return db
 
 
@@ -271,12 +273,15 @@ def test_each_month_of_a_grade_uses_its_own_settle_days(
     cli("pay-settings", "set", "--from", "2024-04", "--settle-days", "9", *store)
     march = month_json("pay", warehouse, "2024-03", migrated_url)
     assert march["as_of"].startswith("2024-04-02T00:00:00")  # 03-31 + 1 day
-    options = services.ManagementOptions(month="2024-04", store=migrated_url)
-    with services.open_tables(services.ReportSource(db=warehouse)) as bound:
-        months = services._Months(bound, options, None, "default")
+    options = management.ManagementOptions(month="2024-04", store=migrated_url)
+    with open_tables(ReportSource(db=warehouse), get_settings()) as bound:
+        months = management._Months(bound, options, get_settings(), None, "default")
         assert [months.settle_days(m) for m in ("2024-02", "2024-03", "2024-04")] == [4, 1, 9]
         assert months.figures("2024-03", {"sales"}).as_of == march["as_of"]
     # the option applies to every month alike
     fixed = dataclasses.replace(options, settle_days=2)
-    with services.open_tables(services.ReportSource(db=warehouse)) as bound:
-        assert services._Months(bound, fixed, None, "default").settle_days("2024-03") == 2
+    with open_tables(ReportSource(db=warehouse), get_settings()) as bound:
+        assert (
+            management._Months(bound, fixed, get_settings(), None, "default").settle_days("2024-03")
+            == 2
+        )

@@ -4,6 +4,7 @@ exactly the figures of an uncapped one; a malformed cap is refused before any wo
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -13,8 +14,9 @@ from pydantic import ValidationError
 from jinpai.demo import generate_shop
 from jinpai.engine import duckdb_backend
 from jinpai.engine.duckdb_backend import bind_duckdb
-from jinpai.services import ReportOptions, ReportSource, build_report
-from jinpai.settings import Settings
+from jinpai.services.reports import ReportOptions, build_report
+from jinpai.services.sources import ReportSource
+from jinpai.settings import Settings, get_settings
 
 
 @pytest.mark.slow
@@ -23,11 +25,11 @@ def test_a_capped_report_gives_the_same_figures(
 ) -> None:
     shop = tmp_path / "shop"
     generate_shop(shop, seed=3, days=7, messages=120_000)
-    options = ReportOptions(start="2024-03-01", end="2024-03-07", by_agent_day=True)
+    options = ReportOptions(start=date(2024, 3, 1), end=date(2024, 3, 7), by_agent_day=True)
     limit("")  # DuckDB's own default
-    free = build_report(ReportSource(data=shop), options)
+    free = build_report(ReportSource(data=shop), options, get_settings())
     limit("64MB")  # little beyond what the week needs (50MB runs, 48MB runs out)
-    capped = build_report(ReportSource(data=shop), options)
+    capped = build_report(ReportSource(data=shop), options, get_settings())
     assert free["shop"]["rounds"] > 10_000
     assert capped == free
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from jinpai import services
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from jinpai.warehouse.loader import PAUSE_ENV
 from tests.ingest.files import MESSAGES_HEADER, ORDERS_HEADER, write_csv
 
@@ -50,7 +51,7 @@ def test_kill_9_inside_the_transaction_changes_nothing(tmp_path: Path) -> None:
     write_csv(
         first / "orders.csv", ORDERS_HEADER, [["o1", "b", "2024-03-15 09:00:00", "", "1", ""]]
     )
-    services.import_path(first, db=db)
+    imports.import_path(first, get_settings(), db=db)
     before = counts(db)
     size_before = db.stat().st_size
 
@@ -96,6 +97,6 @@ def test_kill_9_inside_the_transaction_changes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert counts(db) == before
     # and the warehouse still takes the same import afterwards
-    result = services.import_path(big, db=db).to_json()["tables"]
+    result = imports.import_path(big, get_settings(), db=db).to_json()["tables"]
     assert result["messages"]["stored"] == 300_000
     assert counts(db)["messages"] == before["messages"] + 300_000

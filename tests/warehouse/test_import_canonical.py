@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jinpai import services
 from jinpai.canonical.schema import TABLES
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from jinpai.warehouse import connect, open_memory_warehouse_from_folder
 from jinpai.warehouse.tables import SEQ_FACTOR, stored_columns
 from tests.ingest.files import MESSAGES_HEADER, ORDERS_HEADER, write_csv
@@ -47,7 +48,9 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 def test_stored_layout_types_and_lineage(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
-    result = services.import_path(folder(tmp_path, GOOD_MESSAGES, GOOD_ORDERS), db=db)
+    result = imports.import_path(
+        folder(tmp_path, GOOD_MESSAGES, GOOD_ORDERS), get_settings(), db=db
+    )
     assert result.to_json() == {
         "tables": {
             "messages": {"read": 4, "stored": 4, "updated": 0, "quarantined": 0},
@@ -111,12 +114,12 @@ BROKEN_ORDERS = [
 def test_every_broken_row_is_quarantined_and_good_rows_land(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     data = folder(tmp_path, BROKEN_MESSAGES, BROKEN_ORDERS)
-    result = services.import_path(data, db=db)
+    result = imports.import_path(data, get_settings(), db=db)
     assert result.to_json()["tables"] == {
         "messages": {"read": 8, "stored": 4, "updated": 0, "quarantined": 4},
         "orders": {"read": 8, "stored": 2, "updated": 0, "quarantined": 6},
     }
-    got = {(q["table"], q["row"]): q for q in services.list_quarantine(db)}
+    got = {(q["table"], q["row"]): q for q in imports.list_quarantine(db)}
     expected = {
         ("messages", 6): ("buyer_id", "missing value"),
         ("messages", 7): ("sender", "unknown value 'robot' (accepted: agent, buyer)"),
@@ -146,11 +149,11 @@ def test_every_broken_row_is_quarantined_and_good_rows_land(tmp_path: Path) -> N
 def test_import_twice_stores_nothing_new(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     data = folder(tmp_path, BROKEN_MESSAGES, BROKEN_ORDERS)
-    services.import_path(data, db=db)
+    imports.import_path(data, get_settings(), db=db)
     before = rows(db, "SELECT * FROM messages ORDER BY seq") + rows(
         db, "SELECT * FROM orders ORDER BY seq"
     )
-    again = services.import_path(data, db=db)
+    again = imports.import_path(data, get_settings(), db=db)
     for counts in again.to_json()["tables"].values():
         assert (counts["stored"], counts["updated"]) == (0, 0)
     after = rows(db, "SELECT * FROM messages ORDER BY seq") + rows(
@@ -158,13 +161,13 @@ def test_import_twice_stores_nothing_new(tmp_path: Path) -> None:
     )
     assert after == before  # same rows, same lineage and seq
     # the quarantine lists the file's bad rows once, not once per import
-    assert len(services.list_quarantine(db)) == 10
+    assert len(imports.list_quarantine(db)) == 10
     assert rows(db, "SELECT count(*) FROM imports") == [(4,)]
 
 
 def test_overlapping_export_updates_paid_at_and_keeps_unchanged_rows(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
-    services.import_path(folder(tmp_path, GOOD_MESSAGES, GOOD_ORDERS), db=db)
+    imports.import_path(folder(tmp_path, GOOD_MESSAGES, GOOD_ORDERS), get_settings(), db=db)
     seq_o1 = rows(db, "SELECT seq FROM orders WHERE order_id = 'o1'")
     later = tmp_path / "later"
     later.mkdir()
@@ -178,7 +181,7 @@ def test_overlapping_export_updates_paid_at_and_keeps_unchanged_rows(tmp_path: P
         ],
     )
     write_csv(later / "messages.csv", MESSAGES_HEADER, [*GOOD_MESSAGES[2:], GOOD_MESSAGES[0]])
-    result = services.import_path(later, db=db).to_json()["tables"]
+    result = imports.import_path(later, get_settings(), db=db).to_json()["tables"]
     assert result["orders"] == {"read": 3, "stored": 1, "updated": 1, "quarantined": 0}
     # the repeated message is occurrence 1 in this file: it matches the first stored copy
     assert result["messages"] == {"read": 3, "stored": 0, "updated": 0, "quarantined": 0}
@@ -284,7 +287,7 @@ def test_shops_message_ids_and_other_tables(tmp_path: Path) -> None:
         ],
     )
     db = tmp_path / "wh.duckdb"
-    result = services.import_path(data, db=db, shop="main").to_json()["tables"]
+    result = imports.import_path(data, get_settings(), db=db, shop="main").to_json()["tables"]
     assert result["messages"] == {"read": 5, "stored": 4, "updated": 0, "quarantined": 1}
     assert rows(db, "SELECT shop_id, message_id, sent_at FROM messages ORDER BY seq") == [
         ("s1", "m1", datetime(2024, 3, 15, 0, 46, 47)),
@@ -309,15 +312,15 @@ def test_shops_message_ids_and_other_tables(tmp_path: Path) -> None:
         ("o2", "sms"),
         ("o999", "im"),
     ]
-    assert [r["order_id"] for r in services.list_unmatched_reminders(db)] == ["o999"]
+    assert [r["order_id"] for r in imports.list_unmatched_reminders(db)] == ["o999"]
     assert rows(db, "SELECT case_id, kind, disputed FROM cases") == [("c1", "refund", False)]
     assert result["shifts"] == {"read": 2, "stored": 1, "updated": 0, "quarantined": 1}
     assert rows(db, "SELECT kind, score FROM ratings ORDER BY rated_on, kind") == [
         ("csat", 90.0),
         ("quality_check", 92.0),
     ]
-    reasons = {(q["table"], q["row"]): q["reason"] for q in services.list_quarantine(db)}
-    shops = {(q["table"], q["row"]): q["shop_id"] for q in services.list_quarantine(db)}
+    reasons = {(q["table"], q["row"]): q["reason"] for q in imports.list_quarantine(db)}
+    shops = {(q["table"], q["row"]): q["shop_id"] for q in imports.list_quarantine(db)}
     assert (shops[("messages", 6)], shops[("agents", 3)]) == ("s1", "main")
     assert reasons[("messages", 6)].startswith("same message_id as row 2")
     assert reasons[("cases", 3)] == "resolved before it was opened"
@@ -325,7 +328,7 @@ def test_shops_message_ids_and_other_tables(tmp_path: Path) -> None:
     assert reasons[("ratings", 4)] == "a dsr score is on the 1-5 scale, got 80"
     assert reasons[("ratings", 5)] == "score out of 0-100: 120"
     assert reasons[("agents", 3)] == "left before being hired"
-    assert "杭州市某路1号" not in json.dumps(services.list_quarantine(db), ensure_ascii=False)
+    assert "杭州市某路1号" not in json.dumps(imports.list_quarantine(db), ensure_ascii=False)
 
 
 def test_memory_warehouse_from_folder(tmp_path: Path) -> None:
@@ -340,7 +343,7 @@ def test_memory_warehouse_from_folder(tmp_path: Path) -> None:
     con.close()
     (data / "messages.csv").unlink()
     with pytest.raises(ValueError, match="no file for table messages"):
-        open_memory_warehouse_from_folder(data)
+        open_memory_warehouse_from_folder(data, timezone="UTC")
 
 
 def test_connect_creates_the_warehouse(tmp_path: Path) -> None:
@@ -354,7 +357,7 @@ def test_missing_required_column_is_a_clear_error(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "messages.csv", ["buyer_id", "agent_id", "content"], [["b", "a", "x"]]
     )
-    result = services.import_path(path, db=tmp_path / "wh.duckdb")
+    result = imports.import_path(path, get_settings(), db=tmp_path / "wh.duckdb")
     assert not result.read_anything
     assert result.errors == [
         "messages.csv: required column sender, sent_at of table messages is missing"

@@ -11,8 +11,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from jinpai import services
 from jinpai.ingest.readers import CSV_BLOCK_BYTES
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from jinpai.warehouse import connect
 from tests.ingest.files import MESSAGES_HEADER
 
@@ -54,7 +55,9 @@ def test_batches_are_freed_as_they_are_staged(tmp_path: Path, messages_file: Pat
     blocks = messages_file.stat().st_size / CSV_BLOCK_BYTES
     assert blocks > 5  # the file is read in several batches
     progress = ArrowHeld()
-    result = services.import_path(messages_file, db=tmp_path / "wh.duckdb", progress=progress)
+    result = imports.import_path(
+        messages_file, get_settings(), db=tmp_path / "wh.duckdb", progress=progress
+    )
     assert result.tables["messages"].stored == ROWS
     # at most about a batch is left over, not the whole file's cells
     assert progress.held[0] < 2 * CSV_BLOCK_BYTES, f"{progress.held[0]:,} bytes held"
@@ -62,7 +65,7 @@ def test_batches_are_freed_as_they_are_staged(tmp_path: Path, messages_file: Pat
 
 def test_the_warehouse_takes_the_memory_limit(tmp_path: Path, limit: Callable[[str], None]) -> None:
     limit("300MB")
-    con = connect(tmp_path / "wh.duckdb")
+    con = connect(tmp_path / "wh.duckdb", memory_limit=get_settings().memory_limit)
     value = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'")
     assert value.fetchone()[0] in ("286.1 MiB", "300.0 MB")
     con.close()
@@ -76,7 +79,7 @@ def test_a_tightly_capped_import_stores_the_same_rows(
     for cap in ("", "48MB"):
         limit(cap)
         db = tmp_path / f"wh{cap}.duckdb"
-        services.import_path(messages_file, db=db)
+        imports.import_path(messages_file, get_settings(), db=db)
         with duckdb.connect(str(db), read_only=True) as con:
             stored[cap] = con.execute(
                 "SELECT count(*), sum(hash(row_key, seq, sent_at, content)) FROM messages"

@@ -11,8 +11,9 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jinpai import services
 from jinpai.canonical.schema import TABLES
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from tests.ingest.files import MESSAGES_HEADER, ORDERS_HEADER, write_csv
 
 TIMES = ["2024-03-15 09:00:00", "2024-03-15T09:00:00+08:00", "2024/3/16 8:05", "2024-13-45 08:00:00",
@@ -59,8 +60,8 @@ def test_every_row_lands_or_is_quarantined_with_its_place(
         write_csv(data / "messages.csv", MESSAGES_HEADER, messages)
         write_csv(data / "orders.csv", ORDERS_HEADER, orders)
         db = Path(tmp) / "wh.duckdb"
-        result = services.import_path(data, db=db).to_json()["tables"]
-        quarantine = services.list_quarantine(db)
+        result = imports.import_path(data, get_settings(), db=db).to_json()["tables"]
+        quarantine = imports.list_quarantine(db)
         counts = {"messages": len(messages), "orders": len(orders)}
         first = stored(db)
         for table, read in counts.items():
@@ -77,7 +78,7 @@ def test_every_row_lands_or_is_quarantined_with_its_place(
                 assert q["reason"] and set(q["column"].split(", ")) <= columns, q
         assert not any("13812345678" in str(row) for row in first["messages"])
 
-        again = services.import_path(data, db=db).to_json()["tables"]
+        again = imports.import_path(data, get_settings(), db=db).to_json()["tables"]
         assert all((t["stored"], t["updated"]) == (0, 0) for t in again.values())
         assert stored(db) == first
-        assert len(services.list_quarantine(db)) == len(quarantine)
+        assert len(imports.list_quarantine(db)) == len(quarantine)

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jinpai import services
+from jinpai.services import imports
+from jinpai.settings import get_settings
 from tests.ingest.files import MESSAGES_HEADER
 
 ROWS = 1_000_000
@@ -35,7 +36,7 @@ def test_one_million_messages(tmp_path: Path) -> None:
     write_million(path)
     db = tmp_path / "wh.duckdb"
     started = time.perf_counter()
-    result = services.import_path(path, db=db)
+    result = imports.import_path(path, get_settings(), db=db)
     seconds = time.perf_counter() - started
     assert result.to_json()["tables"]["messages"] == {
         "read": ROWS,

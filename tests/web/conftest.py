@@ -12,10 +12,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from jinpai import services
-from jinpai.api.app import create_app
-from jinpai.api.config import WebSettings
-from jinpai.settings import Settings
+from jinpai.server.app import create_app
+from jinpai.services import imports
+from jinpai.settings import Settings, WebSettings, get_settings
 from tests.surface_data import write_shop_folder
 
 PASSWORDS = {
@@ -42,7 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     folder = write_shop_folder(root / "shop")
     warehouse = root / "warehouse.duckdb"
     for shop in ("s1", "s2"):
-        services.import_path(folder, db=warehouse, shop=shop)
+        imports.import_path(folder, get_settings(), db=warehouse, shop=shop)
     settings = Settings(
         home=root / "home", warehouse=warehouse, database_url=f"sqlite:///{root / 'store.sqlite'}"
     )

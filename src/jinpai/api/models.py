@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
-from jinpai.api.sheets import SORTABLE
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services.daily_sheet import SORTABLE
 
 # enums, so OpenAPI lists the valid ids and a bad one is a clean 422
 MetricId = StrEnum("MetricId", {m: m for m in CATALOGUE})  # type: ignore[misc]

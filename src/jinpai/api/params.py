@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import HTTPException, Path, Query
 
-from jinpai import services
-from jinpai.api.data import Warehouse, month_period
-from jinpai.api.sheets import SheetError, default_month
 from jinpai.management.versions import MONTH_PATTERN
+from jinpai.services.daily_sheet import SheetError, default_month
+from jinpai.services.errors import InputError
+from jinpai.services.warehouse_reads import Warehouse, month_period
 
 ShopId = Annotated[str, Path(min_length=1, max_length=64, description="the shop's id")]
 AgentId = Annotated[str, Path(min_length=1, max_length=128, description="the agent's id")]
@@ -43,10 +43,10 @@ class PeriodQuery:
     start: date
     end: date
     profile: str | None
-    as_of: str | None
+    as_of: datetime | None
 
     @property
-    def options(self) -> dict[str, str | None]:
+    def options(self) -> dict[str, str | datetime | None]:
         return {"profile": self.profile, "as_of": self.as_of}
 
 
@@ -77,7 +77,7 @@ def period_query(
         first, last = start, end
     else:
         first, last = month_period(month or default_month(warehouse, shop))
-    return PeriodQuery(first, last, profile, as_of.isoformat() if as_of else None)
+    return PeriodQuery(first, last, profile, as_of)
 
 
 @contextlib.contextmanager
@@ -85,5 +85,5 @@ def input_errors() -> Iterator[None]:
     """The services' one-line input errors as 400s (unknown profile, shop without data, ...)."""
     try:
         yield
-    except (services.ReportInputError, services.ImportInputError, SheetError) as exc:
+    except (InputError, SheetError) as exc:
         raise HTTPException(400, str(exc)) from None

@@ -20,10 +20,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from jinpai.api.accounts import AccountError, Accounts, Principal
-from jinpai.api.config import WebSettings
-from jinpai.api.data import Warehouse
-from jinpai.settings import Settings
+from jinpai.services.accounts import AccountError, Accounts, Principal
+from jinpai.services.warehouse_reads import Warehouse
+from jinpai.settings import Settings, WebSettings
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "x-csrf-token"

@@ -8,12 +8,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from jinpai import services
+from jinpai.exports.management_sheets import write_workbook
 from jinpai.exports.tables import report_tables
 from jinpai.exports.xlsx import write_report_xlsx
-from jinpai.management.sheets import write_workbook
 from jinpai.metrics.catalogue import CATALOGUE
-from jinpai.settings import get_settings
+from jinpai.services import management
+from jinpai.services.imports import ImportResult, import_path
+from jinpai.services.inputs import month_period
+from jinpai.services.reports import ReportOptions, build_report
+from jinpai.services.sources import ReportSource
+from jinpai.settings import Settings
 
 DEMO_MONTH_START = date(2024, 3, 1)
 DEMO_MONTH = "2024-03"
@@ -36,22 +40,23 @@ SUMMARY_METRICS = (
 )
 
 
-def run_demo_month(folder: Path, db: Path | None, console: Console) -> None:
-    warehouse = db or get_settings().warehouse_path
+def run_demo_month(folder: Path, db: Path | None, settings: Settings, console: Console) -> None:
+    warehouse = db or settings.warehouse_path
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    imported = services.import_path(folder, db=warehouse)
+    imported = import_path(folder, settings, db=warehouse)
     _print_import(imported, warehouse, console)
 
-    source = services.ReportSource(db=warehouse)
-    report = services.build_report(source, services.ReportOptions(month=DEMO_MONTH))
+    source = ReportSource(db=warehouse)
+    start, end = month_period(DEMO_MONTH)
+    report = build_report(source, ReportOptions(start=start, end=end), settings)
     summary = {**report, "agents": report["agents"], "days": []}
     console.print(report_tables(_only(summary, SUMMARY_METRICS)))
 
-    options = services.ManagementOptions(month=DEMO_MONTH)
+    options = management.ManagementOptions(month=DEMO_MONTH)
     results = [
-        ("score", services.score_month(source, options)),
-        ("pay", services.pay_month(source, options)),
-        ("grade", services.grade_month(source, options)),
+        ("score", management.score_month(source, options, settings)),
+        ("pay", management.pay_month(source, options, settings)),
+        ("grade", management.grade_month(source, options, settings)),
     ]
     console.print(_management_summary(dict(results)))
 
@@ -85,7 +90,7 @@ def _only(report: dict, metrics: tuple[str, ...]) -> dict:
     return out
 
 
-def _print_import(imported: services.ImportResult, warehouse: Path, console: Console) -> None:
+def _print_import(imported: ImportResult, warehouse: Path, console: Console) -> None:
     table = Table(title=f"imported into {warehouse}")
     for column in ("table", "read", "stored", "updated", "quarantined"):
         table.add_column(column, justify="left" if column == "table" else "right")

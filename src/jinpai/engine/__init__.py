@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from jinpai.settings import DEFAULT_TIMEZONE
+
 if TYPE_CHECKING:
     import duckdb
     import ibis.expr.types as ir
@@ -31,7 +33,7 @@ def open_tables(
     parquet: ParquetSource | None = None,
     schema: str | None = None,
     timezones: Mapping[str, str] | None = None,
-    default_timezone: str = "Asia/Shanghai",
+    default_timezone: str = DEFAULT_TIMEZONE,
     spark: SparkSession | None = None,
     memory_limit: str | None = None,
 ) -> dict[str, ir.Table]:

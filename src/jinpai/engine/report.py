@@ -18,6 +18,7 @@ from jinpai.metrics.base import Grain, Level
 from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.metrics.context import MetricContext, Period, day_index
 from jinpai.metrics.rules import RuleSettings
+from jinpai.settings import DEFAULT_TIMEZONE
 
 EPOCH_UTC = datetime(1970, 1, 1)
 
@@ -30,7 +31,7 @@ class ReportRequest:
     shop: str | None = None
     metrics: Sequence[str] | None = None  # default: the whole catalogue
     by_agent_day: bool = False
-    timezone: str = "Asia/Shanghai"  # the report's: a naive as_of and the as_of shown are in it
+    timezone: str = DEFAULT_TIMEZONE  # the report's: a naive as_of and the as_of shown are in it
     timezones: Mapping[str, str] = field(default_factory=dict)  # each shop's, where known
 
 

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 
+from jinpai.settings import Settings
+
 MASK = "***"
 
 _PERSONAL_HEADER = re.compile(
@@ -42,11 +44,8 @@ class SecretMissingError(ValueError):
     pass
 
 
-def buyer_secret_from_settings() -> str | None:
+def buyer_secret(settings: Settings) -> str | None:
     """The pseudonym secret when the installation pseudonymises buyers, else None."""
-    from jinpai.settings import get_settings
-
-    settings = get_settings()
     if not settings.pseudonymise_buyers:
         return None
     if not settings.buyer_secret:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from jinpai.management.plans import RATING_KIND_IDS, SALES_TARGET_COMPLETION
 from jinpai.management.versions import month_bounds, month_of, shift_month
+from jinpai.settings import DEFAULT_TIMEZONE
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -142,7 +143,7 @@ def compute_month(
     shop: str | None = None,
     as_of: datetime | None = None,
     settle_days: int = DEFAULT_SETTLE_DAYS,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
     sales_targets: Mapping[str, float] | None = None,
 ) -> MonthFigures:
     """The month's figures of one shop (``shop``, or the only one) for the catalogue ``metrics``

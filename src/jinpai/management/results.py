@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jinpai.management.config import ManagementConfig
+from jinpai.management.configuration import ManagementConfig
 from jinpai.management.grading import (
     AgentGrade,
     RoleScores,

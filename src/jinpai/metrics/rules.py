@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jinpai.settings import DEFAULT_PROFILE
+
 MICROS_PER_SECOND = 1_000_000
 MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
 
@@ -22,7 +24,7 @@ class RuleSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    profile: str = "taobao"
+    profile: str = DEFAULT_PROFILE
     service_hours: tuple[time, time | None] = Field(
         default=(time(8), time(23)),
         description="rounds beginning outside [start, end) are not counted; end None = 24:00",
@@ -85,7 +87,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def rule_settings(profile: str = "taobao", **overrides: Any) -> RuleSettings:
+def rule_settings(profile: str = DEFAULT_PROFILE, **overrides: Any) -> RuleSettings:
     """The settings of a profile with overrides applied."""
     if profile not in PROFILES:
         raise ValueError(f"unknown rule profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -100,6 +102,6 @@ def load_rule_settings(path: Path | None, profile: str | None = None) -> RuleSet
         if not isinstance(loaded, dict):
             raise ValueError(f"{path}: a settings file holds a mapping of setting: value")
         data = dict(loaded)
-    chosen = profile or data.pop("profile", None) or "taobao"
+    chosen = profile or data.pop("profile", None) or DEFAULT_PROFILE
     data.pop("profile", None)
     return rule_settings(chosen, **data)

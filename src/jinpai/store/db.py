@@ -11,22 +11,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from jinpai.settings import get_settings
 
-
-def normalise_url(url: str | URL | None = None) -> URL:
-    """The URL to use: ``url``, else the settings' database.
+def normalise_url(url: str | URL) -> URL:
+    """The URL to use.
 
     A bare ``postgresql://`` (what people paste from psql docs) gets the psycopg 3 driver, the
     only PostgreSQL driver jinpai installs.
     """
-    parsed = make_url(url if url is not None else get_settings().database)
+    parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
-def display_url(url: str | URL | None = None) -> str:
+def display_url(url: str | URL) -> str:
     """The URL with its password masked, for messages and logs."""
     return normalise_url(url).render_as_string(hide_password=True)
 
@@ -38,8 +36,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (default: the settings' database); creates a SQLite file's folder."""
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url``; creates a SQLite file's folder."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -16,7 +16,7 @@ from jinpai.store.db import make_engine, normalise_url
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(url: str | URL | None = None) -> Config:
+def alembic_config(url: str | URL) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # An object, not a main option: configparser interpolation would mangle a "%" in a password.
@@ -24,18 +24,18 @@ def alembic_config(url: str | URL | None = None) -> Config:
     return config
 
 
-def upgrade(url: str | URL | None = None, revision: str = "head") -> str | None:
-    """Migrate the database at ``url`` (default: the settings' database) up to ``revision``."""
+def upgrade(url: str | URL, revision: str = "head") -> str | None:
+    """Migrate the database at ``url`` up to ``revision``."""
     command.upgrade(alembic_config(url), revision)
     return current(url)
 
 
-def downgrade(url: str | URL | None, revision: str) -> str | None:
+def downgrade(url: str | URL, revision: str) -> str | None:
     command.downgrade(alembic_config(url), revision)
     return current(url)
 
 
-def current(url: str | URL | None = None) -> str | None:
+def current(url: str | URL) -> str | None:
     """The database's revision, or None for a database never migrated."""
     engine = make_engine(url)
     try:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from jinpai.settings import DEFAULT_PROFILE, DEFAULT_TIMEZONE
 from jinpai.store.types import JSONType, Money, Rate, UTCDateTime, utcnow
 
 # Stable constraint names: Alembic can only drop or alter a constraint it can name, and SQLite's
@@ -59,8 +60,8 @@ class Shop(Base):
 
     shop_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64), server_default="Asia/Shanghai")
-    profile: Mapped[str] = mapped_column(String(32), server_default="taobao")
+    timezone: Mapped[str] = mapped_column(String(64), server_default=DEFAULT_TIMEZONE)
+    profile: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_PROFILE)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,7 +1,7 @@
 """A shop's management setup as the application store keeps it, turned into the models of
 :mod:`jinpai.management` (what ``jinpai score|pay|grade|rank --db`` and the web app compute with).
 
-The repositories (:mod:`jinpai.store.config`, :mod:`jinpai.store.roster`) hold plain versioned
+The repositories (:mod:`jinpai.store.versioned`, :mod:`jinpai.store.roster`) hold plain versioned
 JSON; this module is the one place that reads those rows as a :class:`ManagementConfig`, so the
 CLI and the app cannot drift apart. Each version keeps its ``valid_from`` month and the
 management layer picks the one in force; the shipped defaults stay in force until a shop's first
@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from jinpai.management.config import ManagementConfig
+from jinpai.management.configuration import ManagementConfig
 from jinpai.management.grading import GradingRules
 from jinpai.management.pay import Adjustment, AgentTerms, Allowance, Mentorship, PayTerms
 from jinpai.management.plans import KpiPlan
 from jinpai.management.versions import Versioned, in_force
-from jinpai.store import config as repo
+from jinpai.store import versioned as repo
 from jinpai.store.adjustments import adjustments_for
 from jinpai.store.db import make_engine, normalise_url, session_scope
 from jinpai.store.models import Agent, Shop
@@ -75,12 +75,14 @@ class ShopSetup:
         return version.days if version is not None else None
 
 
-def open_store(url: str | Engine | None = None) -> Engine | None:
-    """An engine on the store (default: the settings' database), or None when there is none yet.
+def open_store(url: str | Engine | None) -> Engine | None:
+    """An engine on the store at ``url``, or None when there is none (yet).
 
     A missing SQLite file is not created (``make demo`` must not leave a store behind) and an
     unmigrated database counts as empty: the shipped defaults apply.
     """
+    if url is None:
+        return None
     if isinstance(url, Engine):
         return url
     parsed = normalise_url(url)

@@ -37,13 +37,10 @@ class FolderError(ValueError):
 
 
 def connect(
-    path: Path | str | None = None, *, read_only: bool = False
+    path: Path | str, *, read_only: bool = False, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file (default: the settings' ``warehouse_path``), creating the tables."""
-    if path is None:
-        from jinpai.settings import get_settings
-
-        path = get_settings().warehouse_path
+    """Open the warehouse file, creating the tables; ``memory_limit`` (DuckDB's form, '1500MB')
+    caps an import, which spills to the warehouse's spill folder beyond it."""
     path = Path(path)
     if read_only:
         if not path.exists():
@@ -51,27 +48,21 @@ def connect(
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    _limit_memory(con)
+    if memory_limit:
+        # an import stages a whole file in temp tables: beyond the cap they spill to the
+        # warehouse's spill folder (``<warehouse>.tmp``), so memory does not grow with the file
+        from jinpai.canonical.validation import set_memory_limit
+
+        set_memory_limit(con, memory_limit)
     ensure_schema(con)
     return con
-
-
-def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Cap DuckDB at the ``memory_limit`` setting: an import stages a whole file in temp tables,
-    which beyond it spill to the warehouse's spill folder (``<warehouse>.tmp``), so a large file
-    imports in bounded memory rather than in memory that grows with the file."""
-    from jinpai.canonical.validation import set_memory_limit
-    from jinpai.settings import get_settings
-
-    limit = get_settings().memory_limit
-    if limit:
-        set_memory_limit(con, limit)
 
 
 def open_memory_warehouse_from_folder(
     folder: Path | str,
     *,
-    timezone: str | None = None,
+    timezone: str,
+    buyer_secret: str | None = None,
     shop: str = "default",
     require_reporting_tables: bool = True,
 ) -> duckdb.DuckDBPyConnection:
@@ -81,9 +72,7 @@ def open_memory_warehouse_from_folder(
     ``quarantine`` table as usual. Raises :class:`FolderError` when the folder lacks messages or
     orders (with ``require_reporting_tables``) or a file cannot be read at all.
     """
-    from jinpai.ingest.personal import buyer_secret_from_settings
     from jinpai.ingest.sources import folder_files
-    from jinpai.settings import get_settings
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -96,8 +85,8 @@ def open_memory_warehouse_from_folder(
             raise FolderError(f"{folder}: no file for table {', '.join(missing)}")
     options = Options(
         shop=shop,
-        timezone=timezone or get_settings().timezone,
-        buyer_secret=buyer_secret_from_settings(),
+        timezone=timezone,
+        buyer_secret=buyer_secret,
     )
     con = duckdb.connect(":memory:")
     result = load_files(con, [(p, t) for p, t in files], options)

@@ -21,6 +21,7 @@ from jinpai.canonical.validation import clean_cells, validation_sql
 from jinpai.ingest.adapters.base import Plan
 from jinpai.ingest.personal import MASK, mask_text, pseudonym
 from jinpai.ingest.readers import RawFile
+from jinpai.settings import DEFAULT_TIMEZONE
 from jinpai.warehouse.tables import SEQ_FACTOR, q, stored_columns
 from jinpai.warehouse.upsert import upsert
 
@@ -30,7 +31,7 @@ RAW, PARSED, STAGE, PSEUDONYMS = "_raw", "_parsed", "_stage", "_pseudonyms"
 @dataclass
 class Options:
     shop: str = "default"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     time_format: str | None = None
     buyer_secret: str | None = None  # set: buyer ids are pseudonymised
 

@@ -1,6 +1,6 @@
 """The web pages: server-rendered Jinja2, small HTMX swaps, ECharts fed from JSON in the page.
 
-Pages call the same code as the API (:mod:`jinpai.api.sheets`, :mod:`jinpai.api.management`,
+Pages call the same code as the API (:mod:`jinpai.services.daily_sheet`, :mod:`jinpai.services.plans`,
 the import route's :func:`run_import`) and the same authorisation checks.
 """
 
@@ -23,8 +23,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from jinpai.api import management
-from jinpai.api.accounts import AccountError, Principal
 from jinpai.api.params import AgentId, ShopId, check_day, input_errors, period_query
 from jinpai.api.routers.imports import ColumnsMap, TableName, TimeFormat, run_import
 from jinpai.api.security import (
@@ -43,7 +41,13 @@ from jinpai.api.security import (
     sign_out,
     throttled,
 )
-from jinpai.api.sheets import (
+from jinpai.canonical.schema import TABLES
+from jinpai.exports import management_sheets
+from jinpai.metrics.base import Unit
+from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services import plans as management
+from jinpai.services.accounts import AccountError, Principal
+from jinpai.services.daily_sheet import (
     SHEET_METRICS,
     SHOP_TREND_METRICS,
     SORTABLE,
@@ -53,9 +57,6 @@ from jinpai.api.sheets import (
     daily_sheet,
     ranking,
 )
-from jinpai.canonical.schema import TABLES
-from jinpai.metrics.base import Unit
-from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.web.i18n import language, metric_name, translator
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -346,7 +347,7 @@ def _management_page(
         kind=kind,
         title=_SHEET_TITLES[kind],
         result=result,
-        sections=management.sections(kind, result),
+        sections=management_sheets.sections(kind, result),
         month=result.get("month"),
     )
 
@@ -378,20 +379,20 @@ def grades_page(
 def _settings_page(
     request: Request, shop: str, user: Principal, state: Any, status: int = 200, **extra: Any
 ) -> HTMLResponse:
-    from jinpai import services
-    from jinpai.api.sheets import default_month
+    from jinpai.services.daily_sheet import default_month
+    from jinpai.services.rules import resolve_rules
 
     month = default_month(state.warehouse, shop)
     engine = getattr(state.accounts, "engine", None)
     plans = management.store_plans(engine, shop)
-    from jinpai.management.config import parse_config
+    from jinpai.management.configuration import parse_config
 
     config = parse_config({"plans": plans})
     role_plans = [config.plan_for(role, month) for role in config.roles()]
     from jinpai.web.settings_pages import settings_context
 
     stored = state.warehouse.rules_of(shop, None)
-    effective = services.load_rules(None, None, stored)
+    effective = resolve_rules(None, stored, state.settings.profile)
     rules = effective.model_dump()
     rules["service_hours"] = effective.service_hours_text()
     return render(

@@ -1,7 +1,7 @@
 """The settings page's forms besides KPI weights and users: rule profile and windows, grading
 thresholds and rule, pay settings, an agent's pay terms. Each form posts to its own route,
 is CSRF-protected by the app-wide check, owner/supervisor only, and saves through
-:mod:`jinpai.api.shop_settings` (the same code as the JSON API), so a refused value is a 422 with
+:mod:`jinpai.services.shop_settings` (the same code as the JSON API), so a refused value is a 422 with
 the rules' own message on the re-rendered page.
 """
 
@@ -15,11 +15,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from jinpai.api import shop_settings as ss
 from jinpai.api.params import ShopId
 from jinpai.api.security import PageUser, State, check_manager
 from jinpai.management.plans import SALES_TARGET_COMPLETION
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services import shop_settings as ss
+from jinpai.settings import DEFAULT_PROFILE
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jinpai.web")
@@ -35,7 +36,7 @@ def settings_context(state: Any, shop: str, month: str) -> dict[str, Any]:
     if engine is None:
         return {"stored_rules": None}
     roster = state.warehouse.roster(shop)
-    stored = ss.read_rules(engine, shop)
+    stored = ss.read_rules(engine, shop, state.settings.profile)
     profile_default = ss.rules_out(stored.profile, {}).effective
     return {
         "stored_rules": stored,
@@ -96,7 +97,7 @@ async def save_rules(request: Request, shop: ShopId, user: PageUser, state: Stat
     form = await _form(request)
 
     def build() -> BaseModel:
-        data: dict[str, Any] = {"profile": form.get("profile") or "taobao"}
+        data: dict[str, Any] = {"profile": form.get("profile") or DEFAULT_PROFILE}
         for name in ss.RULE_FIELDS:
             value = form.get(name, "")
             if value:

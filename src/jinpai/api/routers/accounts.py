@@ -9,7 +9,6 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from jinpai.api import models
-from jinpai.api.accounts import AccountError, Principal
 from jinpai.api.params import ShopId
 from jinpai.api.security import (
     ApiUser,
@@ -19,6 +18,7 @@ from jinpai.api.security import (
     check_manager,
     check_owner,
 )
+from jinpai.services.accounts import AccountError, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.ERRORS)
 

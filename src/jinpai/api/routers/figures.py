@@ -22,8 +22,8 @@ from jinpai.api.params import (
     period_query,
 )
 from jinpai.api.security import ApiUser, State, check_agent, check_manager, check_shop
-from jinpai.api.sheets import agent_month, agent_rows, daily_sheet, ranking
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services.daily_sheet import agent_month, agent_rows, daily_sheet, ranking
 
 router = APIRouter(prefix="/api/v1", tags=["figures"], responses=models.ERRORS)
 _DEFAULT_SORT = models.SortableMetric("sales")  # type: ignore[call-arg]

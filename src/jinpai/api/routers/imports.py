@@ -15,6 +15,7 @@ from jinpai.api.params import ShopId, input_errors
 from jinpai.api.security import ApiUser, AppState, State, check_manager
 from jinpai.canonical.schema import TABLES
 from jinpai.ingest.readers import SUFFIXES
+from jinpai.services.inputs import column_mapping
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=models.ERRORS)
 
@@ -101,7 +102,7 @@ async def run_import(
                 path,
                 shop=shop,
                 table=chosen,
-                columns_map=columns_map or None,
+                mapping=column_mapping(columns_map or None),
                 time_format=time_format or None,
             )
     finally:

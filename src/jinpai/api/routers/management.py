@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
-from jinpai.api import management, models
+from jinpai.api import models
 from jinpai.api.params import Month, ShopId, input_errors
 from jinpai.api.security import ApiUser, AppState, State, check_manager, check_shop
-from jinpai.api.sheets import default_month
+from jinpai.exports import management_sheets
+from jinpai.services import plans as management
+from jinpai.services.daily_sheet import default_month
 
 router = APIRouter(prefix="/api/v1", tags=["management"], responses=models.ERRORS)
 
@@ -57,7 +59,7 @@ def month_sheet_xlsx(
     check_manager(user, shop)
     result = month_result(state, user, kind, shop, month, role)
     try:
-        body = management.xlsx_bytes(kind, result)
+        body = management_sheets.xlsx_bytes(kind, result)
     except (KeyError, ValueError) as exc:
         raise HTTPException(400, str(exc)) from None
     name = f"jinpai-{kind}-{result.get('month', 'month')}.xlsx"

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, HTTPException
 
 from jinpai.api import models
-from jinpai.api import shop_settings as ss
 from jinpai.api.params import Month, ShopId
 from jinpai.api.security import ApiUser, AppState, State, check_manager
-from jinpai.api.sheets import default_month
 from jinpai.management.grading import GradingRules
+from jinpai.services import shop_settings as ss
+from jinpai.services.daily_sheet import default_month
 
 router = APIRouter(
     prefix="/api/v1/shops/{shop}/settings", tags=["settings"], responses=models.ERRORS
@@ -47,7 +47,7 @@ def _month(state: AppState, shop: str, month: str | None) -> str:
 def get_rules(shop: ShopId, user: ApiUser, state: State) -> ss.RulesOut:
     """The shop's rule profile, its overrides and the settings the reports use."""
     check_manager(user, shop)
-    return ss.read_rules(store_engine(state), shop)
+    return ss.read_rules(store_engine(state), shop, state.settings.profile)
 
 
 @router.put("/rules", response_model=ss.RulesOut, responses=UNPROCESSABLE)

@@ -7,38 +7,29 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from jinpai.cli.common import console, fail, settings
 
 app = typer.Typer(help="Users of the web app and API (argon2 hashes in the store).")
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
 
 
 def _warehouse_agent_name(shop: str, agent_id: str) -> str | None:
     """The agent's name from the warehouse's agents table, when there is one."""
-    from jinpai.api.data import Warehouse
-    from jinpai.settings import get_settings
+    from jinpai.services.warehouse_reads import Warehouse
 
-    settings = get_settings()
-    for agent in Warehouse(settings.warehouse_path, settings.timezone).roster(shop):
+    for agent in Warehouse(settings()).roster(shop):
         if agent.agent_id == agent_id:
             return agent.name
     return None
 
 
 def _store_accounts():  # type: ignore[no-untyped-def]
-    from jinpai.api.store_accounts import StoreAccounts
-    from jinpai.settings import get_settings
+    from jinpai.services.store_accounts import StoreAccounts
     from jinpai.store import migrate
 
-    settings = get_settings()
-    migrate.upgrade(settings.database)
-    return StoreAccounts(settings.database)
+    database = settings().database
+    migrate.upgrade(database)
+    return StoreAccounts(database)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -66,18 +57,18 @@ def add(
 ) -> None:
     """Add a user. The password is prompted for (twice) or read from stdin; never an argument,
     so it stays out of shell history and process lists."""
-    from jinpai.api.accounts import AccountError
+    from jinpai.services.accounts import AccountError
 
     password = _read_password(password_stdin)
     shops = list(shop or [])
     if role != "owner" and not shops:
-        raise _fail("give the user's shop with --shop S")
+        raise fail("give the user's shop with --shop S")
     accounts = _store_accounts()
     name = _warehouse_agent_name(shops[0], agent) if agent and shops else None
     try:
         user = accounts.add_user(username, password, role, shops, agent, agent_name=name)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"added {user.username} ({user.role}) for {', '.join(user.shops) or 'every shop'}"
         + (f", agent {user.agent_id}" if user.agent_id else ""),
@@ -92,23 +83,23 @@ def passwd(
 ) -> None:
     """Set a user's password (prompted for twice, or read from stdin). The user's sessions
     signed in with the old password end."""
-    from jinpai.api.accounts import AccountError
+    from jinpai.services.accounts import AccountError
 
     password = _read_password(password_stdin)
     try:
         _store_accounts().set_password(username, password)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"new password set for {username}", highlight=False)
 
 
 def _set_active(username: str, active: bool) -> None:
-    from jinpai.api.accounts import AccountError
+    from jinpai.services.accounts import AccountError
 
     try:
         _store_accounts().set_active(username, active)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"{username} {'may sign in again' if active else 'cannot sign in'}", highlight=False
     )
@@ -146,16 +137,3 @@ def list_users(
             "active" if u.active else "disabled",
         )
     console.print(table)
-
-
-def serve(
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="port", min=1, max=65535)] = 8000,
-) -> None:
-    """The web app and REST API (OpenAPI at /docs) on the settings' warehouse and store."""
-    import uvicorn
-
-    from jinpai.api.app import create_app
-
-    console.print(f"jinpai on http://{host}:{port} (API docs: /docs)", highlight=False)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)

@@ -68,7 +68,8 @@ def run(
 ) -> None:
     """The job of ``make demo``: build the demo shop, import it, print its month and write the
     month's workbook (report, scorecard, pay and grades)."""
+    from jinpai.cli.common import settings
     from jinpai.demo.month import run_demo_month
 
     _print(generate_shop(folder, seed=seed, start=DEMO_MONTH_START))
-    run_demo_month(folder, db, console)
+    run_demo_month(folder, db, settings(), console)

@@ -7,6 +7,7 @@ so a supervisor can check each part in the sheet).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,3 +310,27 @@ def _write_row(
             sheet.write_string(r, i, str(value))
         else:
             sheet.write_number(r, i, value, fmt)
+
+
+def sections(kind: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sheet's tables as plain rows of display values (the Excel file has the same)."""
+    out = []
+    for section in SECTIONS[kind](result):
+        rows = [[column.get(row) for column in section.columns] for row in section.rows]
+        units = [str(column.unit) if column.unit else "" for column in section.columns]
+        out.append(
+            {
+                "title": section.title,
+                "columns": [c.title for c in section.columns],
+                "units": units,
+                "rows": rows,
+            }
+        )
+    return out
+
+
+def xlsx_bytes(kind: str, result: dict[str, Any]) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="jinpai-xlsx-") as folder:
+        path = Path(folder) / f"{kind}.xlsx"
+        write_xlsx(kind, result, path)
+        return path.read_bytes()

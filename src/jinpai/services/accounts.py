@@ -1,7 +1,7 @@
 """Who is asking: users, roles, shop access and API tokens, as the web app needs them.
 
 :class:`Accounts` is the small interface the app codes against; :class:`StoreAccounts` (module
-:mod:`jinpai.api.store_accounts`) implements it over the application store. Passwords are only
+:mod:`jinpai.services.store_accounts`) implements it over the application store. Passwords are only
 ever held as argon2 hashes; API tokens only as digests.
 """
 

@@ -16,9 +16,10 @@ from typing import Annotated, Any
 import typer
 import yaml
 from pydantic import ValidationError
-from rich.console import Console
 
 from jinpai.canonical.schema import DEFAULT_SHOP
+from jinpai.cli.common import console, fail, warehouse_path
+from jinpai.cli.common import store_url as resolve_store_url
 
 plan_app = typer.Typer(
     help="KPI plan versions kept in the application store.", no_args_is_help=True
@@ -26,8 +27,6 @@ plan_app = typer.Typer(
 adjust_app = typer.Typer(
     help="Manual pay adjustments (always with a reason).", no_args_is_help=True
 )
-console = Console()
-err_console = Console(stderr=True)
 
 _StoreUrl = Annotated[
     str | None, typer.Option("--store-url", help="store URL (default: the settings' database)")
@@ -44,11 +43,6 @@ _By = Annotated[str | None, typer.Option("--by", help="who makes the change (def
 _MONTH_HELP = "YYYY-MM"
 
 
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(2)
-
-
 @contextlib.contextmanager
 def _store(url: str | None) -> Iterator[Any]:
     """The store's engine, migrated to the shipped schema (saving is when a store gets created),
@@ -56,6 +50,7 @@ def _store(url: str | None) -> Iterator[Any]:
     from jinpai.store import migrate
     from jinpai.store.db import make_engine
 
+    url = resolve_store_url(url)
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
@@ -70,7 +65,7 @@ def _month(text: str) -> str:
     try:
         return normalise_month(text)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @plan_app.command("set")
@@ -85,7 +80,7 @@ def plan_set(
 ) -> None:
     """Save a KPI plan for a role from a month on (that month's version is replaced)."""
     from jinpai.management.plans import KpiPlan
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
 
     month = _month(valid_from)
@@ -93,14 +88,14 @@ def plan_set(
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise _fail(f"cannot read {file}: {exc}") from None
+        raise fail(f"cannot read {file}: {exc}") from None
     if not isinstance(data, dict):
-        raise _fail(f"{file}: a plan is a mapping with indicators")
+        raise fail(f"{file}: a plan is a mapping with indicators")
     try:
         plan = KpiPlan.model_validate({**data, "role": role, "valid_from": month})
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
-        raise _fail(f"bad plan in {file}: {problems}") from None
+        raise fail(f"bad plan in {file}: {problems}") from None
     with _store(store_url) as engine, session_scope(engine) as session:
         document = plan.model_dump(mode="json", exclude={"valid_from"})
         repo.save_plan(session, shop, role, month, document, by or getpass.getuser())
@@ -119,19 +114,20 @@ def plan_show(
     fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
 ) -> None:
     """The plan versions of the store (shipped defaults where the shop has none)."""
-    from jinpai import services
+    from jinpai.services.errors import ReportInputError
+    from jinpai.services.management import shop_setup
 
     if fmt not in ("yaml", "json"):
-        raise _fail(f"unknown --format {fmt!r}: choose yaml or json")
+        raise fail(f"unknown --format {fmt!r}: choose yaml or json")
     from jinpai.management.versions import LAST_MONTH
 
     wanted = _month(month) if month else LAST_MONTH
     shop = shop or _only_shop(db)
     try:
-        setup = services.shop_setup(store_url, shop, wanted)
-    except services.ReportInputError as exc:
-        raise _fail(str(exc)) from None
-    from jinpai.management.config import ManagementConfig
+        setup = shop_setup(resolve_store_url(store_url), shop, wanted)
+    except ReportInputError as exc:
+        raise fail(str(exc)) from None
+    from jinpai.management.configuration import ManagementConfig
 
     config = setup.config if setup is not None else ManagementConfig()
     roles = [role] if role else config.roles()
@@ -167,30 +163,24 @@ def adjust_add(
     pay_month = _month(month)
     shop = shop or _only_shop(db)
     if not reason.strip():
-        raise _fail("a pay adjustment needs a reason (--reason)")
+        raise fail("a pay adjustment needs a reason (--reason)")
     if not abs(amount) < 1e9:  # also refuses nan/inf, which the money column cannot hold
-        raise _fail(f"--amount {amount} is not a sensible amount of yuan")
+        raise fail(f"--amount {amount} is not a sensible amount of yuan")
     try:
         with _store(store_url) as engine, session_scope(engine) as session:
             if get_agent(session, shop, agent) is None:
                 known = _warehouse_agent(db, shop, agent)
                 if known is None:
-                    raise _fail(f"no agent {agent!r} in shop {shop!r} (store or warehouse)")
+                    raise fail(f"no agent {agent!r} in shop {shop!r} (store or warehouse)")
                 upsert_agent(session, shop, agent, **known)
             row = add_adjustment(
                 session, shop, agent, pay_month, amount, reason, by or getpass.getuser()
             )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"adjustment #{row.id}: {agent} {pay_month} {amount:+.2f} ({row.reason})", highlight=False
     )
-
-
-def _warehouse_path(db: Path | None) -> Path:
-    from jinpai.settings import get_settings
-
-    return Path(db) if db is not None else get_settings().warehouse_path
 
 
 def _only_shop(db: Path | None) -> str:
@@ -198,30 +188,27 @@ def _only_shop(db: Path | None) -> str:
     ``default``: a plan saved under another shop id would silently never apply."""
     import duckdb
 
-    path = _warehouse_path(db)
+    from jinpai.warehouse.reads import shop_ids
+
+    path = warehouse_path(db)
     if not path.is_file():
         return DEFAULT_SHOP
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute(
-            "SELECT shop_id FROM messages UNION SELECT shop_id FROM orders"
-            " UNION SELECT shop_id FROM agents"
-        ).fetchall()
-    shops = {str(r[0]) for r in rows if r[0] is not None}
-    return shops.pop() if len(shops) == 1 else DEFAULT_SHOP
+        shops = shop_ids(con)
+    return shops[0] if len(shops) == 1 else DEFAULT_SHOP
 
 
 def _warehouse_agent(db: Path | None, shop: str, agent_id: str) -> dict[str, Any] | None:
     """The agent's roster row in the warehouse ``agents`` table (name and dates), if any."""
     import duckdb
 
-    path = _warehouse_path(db)
+    from jinpai.warehouse.reads import agent_row
+
+    path = warehouse_path(db)
     if not path.is_file():
         return None
     with duckdb.connect(str(path), read_only=True) as con:
-        row = con.execute(
-            "SELECT name, hired_on, left_on FROM agents WHERE shop_id = ? AND agent_id = ?",
-            [shop, agent_id],
-        ).fetchone()
+        row = agent_row(con, shop, agent_id)
     if row is None:
         return None
-    return {"name": row[0], "hired_on": row[1], "left_on": row[2]}
+    return {"name": row["name"], "hired_on": row["hired_on"], "left_on": row["left_on"]}

@@ -1,17 +1,16 @@
-"""Scorecards, pay and grades for the app: the management use cases of :mod:`jinpai.services`
-with the shop's setup as edited in the app (KPI plans, grading rules, pay settings and terms,
+"""KPI plan versions and the app's month sheets: the management use cases
+(:mod:`jinpai.services.management`) with the shop's setup as edited in the app (KPI plans, grading rules, pay settings and terms,
 adjustments, rule profile: all kept in the store, versioned by month), exactly as
 ``jinpai score|pay|grade --db`` computes them from the same store.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from jinpai import services
-from jinpai.api.data import Warehouse
+from jinpai.services import management
+from jinpai.services.sources import ReportSource
+from jinpai.services.warehouse_reads import Warehouse
 
 KINDS = ("score", "pay", "grade")
 _CALLS = {"score": "score_month", "pay": "pay_month", "grade": "grade_month"}
@@ -23,7 +22,7 @@ def store_plans(engine: Any, shop: str) -> list[dict[str, Any]]:
         return []
     from sqlalchemy import select
 
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
     from jinpai.store.models import KpiPlan as KpiPlanVersion
 
@@ -40,7 +39,7 @@ def store_plans(engine: Any, shop: str) -> list[dict[str, Any]]:
 
 def save_plan(engine: Any, shop: str, month: str, plan: dict[str, Any], user: str) -> None:
     from jinpai.management.plans import KpiPlan
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
 
     checked = KpiPlan.model_validate({**plan, "valid_from": month})  # weights sum to 100, ...
@@ -49,7 +48,7 @@ def save_plan(engine: Any, shop: str, month: str, plan: dict[str, Any], user: st
 
 
 def plan_for(plans: list[dict[str, Any]], role: str, month: str) -> Any:
-    from jinpai.management.config import parse_config
+    from jinpai.management.configuration import parse_config
 
     return parse_config({"plans": plans}).plan_for(role, month)
 
@@ -59,41 +58,13 @@ def run(
 ) -> dict[str, Any]:
     """The month's scorecards, pay sheet or grades of the shop, cached per import and setup."""
     # the store's whole setup is part of the key: any saved version gives a fresh result
-    setup = services.shop_setup(engine, shop, month) if engine is not None else None
+    setup = management.shop_setup(engine, shop, month) if engine is not None else None
     digest = setup.digest() if setup is not None else None
 
     def compute() -> dict[str, Any]:
-        options = services.ManagementOptions(month=month, role=role, shop=shop, store=engine)
-        call = getattr(services, _CALLS[kind])
+        options = management.ManagementOptions(month=month, role=role, shop=shop, store=engine)
+        call = getattr(management, _CALLS[kind])
         with warehouse.lock.read():
-            return call(services.ReportSource(db=warehouse.path), options)
+            return call(ReportSource(db=warehouse.path), options, warehouse.settings)
 
     return warehouse.cached((kind, shop, month, role, digest), compute)
-
-
-def sections(kind: str, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The sheet's tables as plain rows of display values (the Excel file has the same)."""
-    from jinpai.management import sheets
-
-    out = []
-    for section in sheets.SECTIONS[kind](result):
-        rows = [[column.get(row) for column in section.columns] for row in section.rows]
-        units = [str(column.unit) if column.unit else "" for column in section.columns]
-        out.append(
-            {
-                "title": section.title,
-                "columns": [c.title for c in section.columns],
-                "units": units,
-                "rows": rows,
-            }
-        )
-    return out
-
-
-def xlsx_bytes(kind: str, result: dict[str, Any]) -> bytes:
-    from jinpai.management import sheets
-
-    with tempfile.TemporaryDirectory(prefix="jinpai-xlsx-") as folder:
-        path = Path(folder) / f"{kind}.xlsx"
-        sheets.write_xlsx(kind, result, path)
-        return path.read_bytes()

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from jinpai.cli.common import console, err_console, store_url
 from jinpai.store import migrate
 from jinpai.store.db import display_url
 
 app = typer.Typer(help="The application database (users, roster, plans).", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 _URL_HELP = "database URL (default: the settings' database, JINPAI_DATABASE_URL)"
 
@@ -24,6 +22,7 @@ def upgrade(
     revision: Annotated[str, typer.Option("--revision", help="target revision")] = "head",
 ) -> None:
     """Migrate the database to the newest schema (creating it if it is new)."""
+    url = store_url(url)
     try:
         before = migrate.current(url)
         after = migrate.upgrade(url, revision)
@@ -41,6 +40,7 @@ def upgrade(
 @app.command()
 def current(url: Annotated[str | None, typer.Option("--url", help=_URL_HELP)] = None) -> None:
     """Print the database's revision and whether it is the newest one."""
+    url = store_url(url)
     try:
         revision = migrate.current(url)
     except SQLAlchemyError as error:

@@ -241,15 +241,14 @@ def rules_out(profile: str, overrides: dict[str, Any]) -> RulesOut:
     return RulesOut(profile=profile, overrides=overrides, effective=effective)
 
 
-def read_rules(engine: Any, shop: str) -> RulesOut:
-    from jinpai.settings import get_settings
+def read_rules(engine: Any, shop: str, default_profile: str) -> RulesOut:
     from jinpai.store.db import session_scope
     from jinpai.store.shops import get_shop
 
     with session_scope(engine) as session:
         row = get_shop(session, shop)
         if row is None:
-            return rules_out(get_settings().profile, {})
+            return rules_out(default_profile, {})
         return rules_out(row.profile, dict(row.settings or {}))
 
 
@@ -267,7 +266,7 @@ def save_rules(engine: Any, shop: str, rules: RulesIn) -> RulesOut:
 
 
 def grading_in_force(engine: Any, shop: str, month: str) -> GradingRules:
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
 
     with session_scope(engine) as session:
@@ -276,7 +275,7 @@ def grading_in_force(engine: Any, shop: str, month: str) -> GradingRules:
 
 
 def save_grading(engine: Any, shop: str, change: GradingIn, user: str) -> GradingRules:
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
 
     month = normalise_month(change.valid_from)
@@ -328,7 +327,7 @@ def _check_order(metric: str, direction: str, t: ThresholdsIn) -> None:
 
 def pay_in_force(engine: Any, shop: str, month: str) -> dict[str, Any]:
     """The stored pay settings in force with the defaults filled in."""
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
     from jinpai.store.setup import pay_terms_document
 
@@ -346,7 +345,7 @@ def pay_in_force(engine: Any, shop: str, month: str) -> dict[str, Any]:
 
 
 def save_pay(engine: Any, shop: str, change: PaySettingsIn, user: str) -> dict[str, Any]:
-    from jinpai.store import config as repo
+    from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
     from jinpai.store.setup import pay_terms_document
 

@@ -11,14 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from jinpai import __version__
-from jinpai.api.accounts import Accounts
-from jinpai.api.config import WebSettings, resolve, secret_key
-from jinpai.api.data import Warehouse
 from jinpai.api.routers import accounts as accounts_routes
 from jinpai.api.routers import figures, imports, management
 from jinpai.api.routers import settings as settings_routes
 from jinpai.api.security import AppState, csrf_protect
-from jinpai.settings import Settings
+from jinpai.server.session_key import secret_key
+from jinpai.services.accounts import Accounts
+from jinpai.services.warehouse_reads import Warehouse
+from jinpai.settings import Settings, WebSettings, get_settings
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 log = logging.getLogger("jinpai.web")
@@ -26,7 +26,7 @@ log = logging.getLogger("jinpai.web")
 
 def store_accounts(settings: Settings, warehouse: Warehouse) -> Accounts:
     """Accounts over the settings' store, migrated to the shipped schema on start."""
-    from jinpai.api.store_accounts import StoreAccounts
+    from jinpai.services.store_accounts import StoreAccounts
     from jinpai.store import migrate
 
     migrate.upgrade(settings.database)
@@ -39,8 +39,8 @@ def create_app(
     web: WebSettings | None = None,
     accounts: Accounts | None = None,
 ) -> FastAPI:
-    settings, web = resolve(settings, web)
-    warehouse = Warehouse(settings.warehouse_path, settings.timezone, web.report_cache_size)
+    settings, web = settings or get_settings(), web or WebSettings()
+    warehouse = Warehouse(settings, web.report_cache_size)
     state = AppState(
         settings=settings,
         web=web,
@@ -60,10 +60,10 @@ def create_app(
     app.state.jinpai = state
     engine = getattr(state.accounts, "engine", None)
     if engine is not None:
-        from jinpai.services import shop_rule_overrides
+        from jinpai.services.rules import stored_rules
 
         # reports use the shop's saved profile and windows (the settings page edits them)
-        warehouse.shop_rules = lambda shop: shop_rule_overrides(engine, shop)
+        warehouse.shop_rules = lambda shop: stored_rules(engine, shop)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings, web),

@@ -1,5 +1,5 @@
 """What the app shows, computed once for the API and the pages alike: the daily sheet, the
-ranking, an agent's month. Everything is read from (cached) reports of :mod:`jinpai.api.data`."""
+ranking, an agent's month. Everything is read from (cached) reports of :mod:`jinpai.services.warehouse_reads`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from jinpai.api.data import RosterAgent, Warehouse, trailing_days
 from jinpai.metrics.base import Unit
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services.warehouse_reads import RosterAgent, Warehouse, trailing_days
 
 # The columns of the daily sheet (客服部每日数据实时表), as the supervisors' form has them.
 SHEET_METRICS: tuple[str, ...] = (

@@ -1,7 +1,7 @@
 """``jinpai terms set|show`` and ``jinpai pay-settings set|show``: an agent's pay terms and the
 shop's pay settings in the store, from a month on.
 
-They save through :mod:`jinpai.api.shop_settings`, the same code as the settings page and the
+They save through :mod:`jinpai.services.shop_settings`, the same code as the settings page and the
 JSON API, so every surface refuses the same values with the same message.
 """
 
@@ -15,18 +15,16 @@ import typer
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from jinpai.store.setup_cli import (
+from jinpai.cli.common import console, fail, warehouse_path
+from jinpai.cli.plans import (
     _MONTH_HELP,
     _By,
     _Db,
-    _fail,
     _month,
     _only_shop,
     _Shop,
     _store,
     _StoreUrl,
-    _warehouse_path,
-    console,
 )
 
 terms_app = typer.Typer(
@@ -53,9 +51,9 @@ def _roster(db: Path | None, shop: str) -> list[Any]:
     """The warehouse roster of the shop (what the settings page offers)."""
     import duckdb
 
-    from jinpai.api.data import read_roster
+    from jinpai.warehouse.reads import read_roster
 
-    path = _warehouse_path(db)
+    path = warehouse_path(db)
     if not path.is_file():
         return []
     with duckdb.connect(str(path), read_only=True) as con:
@@ -64,7 +62,7 @@ def _roster(db: Path | None, shop: str) -> list[Any]:
 
 def _save(build: Any, save: Any, store_url: str | None) -> Any:
     """Validate with the API's model and save; a refused value is one line and exit 2."""
-    from jinpai.api.shop_settings import SettingsError
+    from jinpai.services.shop_settings import SettingsError
 
     try:
         change = build()
@@ -72,12 +70,12 @@ def _save(build: Any, save: Any, store_url: str | None) -> Any:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
         )
-        raise _fail(problems) from None
+        raise fail(problems) from None
     try:
         with _store(store_url) as engine:
             return save(engine, change)
     except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _show(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
@@ -107,18 +105,18 @@ def _cell(value: Any) -> str:
 
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json"):
-        raise _fail(f"unknown --format {fmt!r}: choose table or json")
+        raise fail(f"unknown --format {fmt!r}: choose table or json")
 
 
 def _allowances(items: list[str] | None, none: bool) -> dict[str, str] | None:
-    from jinpai.api.shop_settings import SettingsError, parse_allowances
+    from jinpai.services.shop_settings import SettingsError, parse_allowances
 
     if none:
         return {}
     try:
         return parse_allowances(items) if items else None
     except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @terms_app.command("set")
@@ -155,7 +153,7 @@ def terms_set(
     store_url: _StoreUrl = None,
 ) -> None:
     """Save an agent's pay terms from a month on; what is not given is carried over."""
-    from jinpai.api import shop_settings as ss
+    from jinpai.services import shop_settings as ss
 
     month = _month(valid_from)
     shop = shop or _only_shop(db)
@@ -188,7 +186,7 @@ def terms_show(
     fmt: _Format = "table",
 ) -> None:
     """Every agent's pay terms in force in a month (blank: the warehouse roster's values)."""
-    from jinpai.api import shop_settings as ss
+    from jinpai.services import shop_settings as ss
 
     _check_format(fmt)
     month = _month(month)
@@ -231,7 +229,7 @@ def pay_settings_set(
     """Save the shop's pay settings from a month on; what is not given is carried over."""
     import getpass
 
-    from jinpai.api import shop_settings as ss
+    from jinpai.services import shop_settings as ss
 
     month = _month(valid_from)
     shop = shop or _only_shop(db)
@@ -245,7 +243,7 @@ def pay_settings_set(
         try:
             data["bonus_pool"] = yaml.safe_load(bonus_pool.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise _fail(f"cannot read {bonus_pool}: {exc}") from None
+            raise fail(f"cannot read {bonus_pool}: {exc}") from None
     saved = _save(
         lambda: ss.PaySettingsIn.model_validate(data),
         lambda engine, change: ss.save_pay(engine, shop, change, by or getpass.getuser()),
@@ -263,7 +261,7 @@ def pay_settings_show(
     store_url: _StoreUrl = None,
 ) -> None:
     """The pay settings in force in a month (JSON), the shipped defaults filled in."""
-    from jinpai.api import shop_settings as ss
+    from jinpai.services import shop_settings as ss
 
     month = _month(month)
     shop = shop or _only_shop(db)

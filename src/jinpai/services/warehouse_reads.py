@@ -1,6 +1,6 @@
 """The app's view of the warehouse: read-only per request, reports cached per import.
 
-Every figure comes from :mod:`jinpai.services` (build_report, explain_metric, import_path); this
+Every figure comes from the use cases (build_report, explain_metric, import_path); this
 module adds what a long-running server needs around them: a readers-writer lock (DuckDB refuses a
 writer while read-only handles of the same file are open in the process), a small LRU cache of
 reports keyed by (shop, period, profile, as_of, metrics, warehouse import id) so a new import
@@ -14,7 +14,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +21,15 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from jinpai import services
 from jinpai.ingest.personal import mask_text
+from jinpai.services.imports import ImportResult, import_path
+from jinpai.services.inputs import month_period as month_period
+from jinpai.services.reports import ReportOptions, build_report, explain_metric
+from jinpai.services.rules import chosen_rules
+from jinpai.services.sources import ReportSource
+from jinpai.settings import Settings
+from jinpai.warehouse import reads
+from jinpai.warehouse.reads import RosterAgent
 
 T = TypeVar("T")
 IMPORT_ID_TTL_S = 1.0
@@ -65,31 +71,13 @@ class RWLock:
                 self._cond.notify_all()
 
 
-@dataclass(frozen=True)
-class RosterAgent:
-    agent_id: str
-    name: str | None
-    role: str | None
-    level: str | None
-    group: str | None
-
-
-def read_roster(con: duckdb.DuckDBPyConnection, shop: str) -> list[RosterAgent]:
-    """The shop's agents as the warehouse's ``agents`` table lists them."""
-    rows = con.execute(
-        'SELECT agent_id, name, role, level, "group" FROM agents WHERE shop_id = ?'
-        " ORDER BY role, agent_id",
-        [shop],
-    ).fetchall()
-    return [RosterAgent(*r) for r in rows]
-
-
 class Warehouse:
     """One warehouse file, shared by every request of the app."""
 
-    def __init__(self, path: Path, timezone: str, cache_size: int = 32) -> None:
-        self.path = Path(path)
-        self.timezone = timezone
+    def __init__(self, settings: Settings, cache_size: int = 32) -> None:
+        self.settings = settings
+        self.path = Path(settings.warehouse_path)
+        self.timezone = settings.timezone
         self.lock = RWLock()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
@@ -142,28 +130,20 @@ class Warehouse:
         if now - self._import_id_at < IMPORT_ID_TTL_S:
             return self._import_id
         with self._read() as con:
-            row = (
-                con.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone() if con else None
-            )
-        self._import_id, self._import_id_at = (int(row[0]) if row else 0), now
+            found = reads.latest_import_id(con) if con else 0
+        self._import_id, self._import_id_at = found, now
         return self._import_id
 
     def shops(self) -> list[str]:
         with self._read() as con:
-            if con is None:
-                return []
-            rows = con.execute(
-                "SELECT shop_id FROM messages UNION SELECT shop_id FROM orders"
-                " UNION SELECT shop_id FROM agents ORDER BY 1"
-            ).fetchall()
-        return [str(r[0]) for r in rows if r[0] is not None]
+            return [] if con is None else reads.shop_ids(con)
 
     def roster(self, shop: str) -> list[RosterAgent]:
         return self.cached(("roster", shop), lambda: self._roster(shop))
 
     def _roster(self, shop: str) -> list[RosterAgent]:
         with self._read() as con:
-            return [] if con is None else read_roster(con, shop)
+            return [] if con is None else reads.read_roster(con, shop)
 
     def latest_day(self, shop: str) -> date | None:
         """The shop-local day of the shop's latest message, order or payment: the sheet's 'today'."""
@@ -171,16 +151,9 @@ class Warehouse:
 
     def _latest_day(self, shop: str) -> date | None:
         with self._read() as con:
-            if con is None:
-                return None
-            row = con.execute(
-                "SELECT greatest((SELECT max(sent_at) FROM messages WHERE shop_id = $s),"
-                " (SELECT max(greatest(created_at, paid_at)) FROM orders WHERE shop_id = $s))",
-                {"s": shop},
-            ).fetchone()
-        if not row or row[0] is None:
+            moment = reads.latest_event(con, shop) if con else None
+        if moment is None:
             return None
-        moment: datetime = row[0]
         if moment.tzinfo is None:  # stored as UTC
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(ZoneInfo(self.timezone)).date()
@@ -194,30 +167,7 @@ class Warehouse:
         with self._read() as con:
             if con is None:
                 return []
-            has_shop = con.execute(
-                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'quarantine'"
-                " AND column_name = 'shop_id'"
-            ).fetchone()
-            # newer warehouses keep the row's shop; older ones only have it in the raw row
-            shop_of_row = (
-                "coalesce(shop_id, json_extract_string(raw_json, '$.shop_id'))"
-                if has_shop and has_shop[0]
-                else "json_extract_string(raw_json, '$.shop_id')"
-            )
-            rows = con.execute(
-                "SELECT import_id, table_name, file, source_row, column_name, reason, raw_json"
-                f" FROM quarantine WHERE ({shop_of_row} = $s"
-                " OR list_contains($owned, import_id))"
-                " AND ($ids IS NULL OR list_contains($ids, import_id))"
-                " ORDER BY import_id DESC, source_row LIMIT 500",
-                {
-                    "s": shop,
-                    "owned": [int(i) for i in owned],
-                    "ids": [int(i) for i in import_ids] if import_ids is not None else None,
-                },
-            ).fetchall()
-        names = ("import_id", "table", "file", "row", "column", "reason", "raw")
-        out = [dict(zip(names, r, strict=True)) for r in rows]
+            out = reads.shop_quarantine(con, shop, import_ids, owned)
         for r in out:
             r["file"] = Path(str(r["file"])).name  # the server's temp path means nothing to users
             r["raw"] = mask_text(r["raw"])
@@ -232,7 +182,7 @@ class Warehouse:
         end: date,
         *,
         profile: str | None = None,
-        as_of: str | None = None,
+        as_of: datetime | None = None,
         metrics: Sequence[str] | None = None,
         by_agent_day: bool = False,
     ) -> dict[str, Any]:
@@ -249,20 +199,20 @@ class Warehouse:
             tuple(metrics) if metrics else None,
             by_agent_day,
         )
-        options = services.ReportOptions(
-            start=start.isoformat(),
-            end=end.isoformat(),
-            profile=profile,
+        options = ReportOptions(
+            start=start,
+            end=end,
+            rules=chosen_rules(profile, None),
             as_of=as_of,
             shop=shop,
             metrics=list(metrics) if metrics else None,
             by_agent_day=by_agent_day,
-            rule_overrides=rules,
+            stored_rules=rules,
         )
 
         def compute() -> dict[str, Any]:
             with self.lock.read():
-                return services.build_report(services.ReportSource(db=self.path), options)
+                return build_report(ReportSource(db=self.path), options, self.settings)
 
         return self.cached(key, compute)
 
@@ -296,30 +246,30 @@ class Warehouse:
         *,
         agent_id: str | None = None,
         profile: str | None = None,
-        as_of: str | None = None,
+        as_of: datetime | None = None,
         limit: int = 200,
     ) -> dict[str, Any]:
-        options = services.ReportOptions(
-            start=start.isoformat(),
-            end=end.isoformat(),
-            profile=profile,
+        options = ReportOptions(
+            start=start,
+            end=end,
+            rules=chosen_rules(profile, None),
             as_of=as_of,
             shop=shop,
-            rule_overrides=self.rules_of(shop, profile),
+            stored_rules=self.rules_of(shop, profile),
         )
         with self.lock.read():
-            result = services.explain_metric(
-                services.ReportSource(db=self.path), options, metric, agent_id=agent_id, limit=limit
+            result = explain_metric(
+                ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
             )
         return mask_explanation(result.to_dict())
 
     # --- imports ----------------------------------------------------------------------------
 
-    def import_file(self, path: Path, **options: Any) -> services.ImportResult:
+    def import_file(self, path: Path, **options: Any) -> ImportResult:
         """Import one uploaded file; readers wait (DuckDB allows no writer beside them)."""
         with self.lock.write():
             try:
-                return services.import_path(path, db=self.path, **options)
+                return import_path(path, self.settings, db=self.path, **options)
             finally:
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
 
@@ -349,11 +299,6 @@ def mask_explanation(data: dict[str, Any]) -> dict[str, Any]:
     for child in data.get("inputs", []):
         mask_explanation(child)
     return data
-
-
-def month_period(month: str) -> tuple[date, date]:
-    first, last = services.parse_period(None, None, month)
-    return first, last
 
 
 def trailing_days(end: date, days: int) -> tuple[date, date]:

@@ -1,4 +1,4 @@
-""":class:`~jinpai.api.accounts.Accounts` over the application store (:mod:`jinpai.store`).
+""":class:`~jinpai.services.accounts.Accounts` over the application store (:mod:`jinpai.store`).
 
 Sign-in attempts are recorded in the store, so throttling survives a restart and counts across
 server processes. Owners see every shop (the store's rule) and, besides the store's shops, every
@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jinpai.api.accounts import AccountError, Principal, check_new_user, check_password
+from jinpai.services.accounts import AccountError, Principal, check_new_user, check_password
 from jinpai.store import users as repo
 from jinpai.store.db import make_engine, session_scope
 from jinpai.store.models import User

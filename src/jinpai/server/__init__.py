@@ -1,0 +1,1 @@
+"""Assembles the app: settings, typed dependencies, security; mounts api/ and web/."""
