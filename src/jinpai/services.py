@@ -410,6 +410,7 @@ def import_path(
     time_format: str | None = None,
     timezone: str | None = None,
     progress: Any = None,
+    own_shop_only: bool = False,
 ) -> ImportResult:
     """Import a data folder or one file into the warehouse (``con``, else the file ``db``, else
     the settings' warehouse), all files in one transaction.
@@ -418,13 +419,15 @@ def import_path(
     :mod:`jinpai.ingest.adapters.mapped`) maps a file's columns; ``time_format`` is a strptime
     format; ``timezone`` the shop's (default: the settings'). Raises :class:`ImportInputError`
     for input that names nothing importable; files that fail are listed in ``errors``.
+    ``own_shop_only`` (an upload to one shop): a row naming another shop than ``shop`` refuses
+    the whole import, nothing stored (an ImportInputError).
     """
     from jinpai.canonical.schema import DEFAULT_SHOP, TABLES
     from jinpai.canonical.validation import check_timezone
     from jinpai.ingest.adapters.base import AdapterError
     from jinpai.ingest.personal import buyer_secret_from_settings
     from jinpai.ingest.sources import folder_files
-    from jinpai.warehouse import Options, connect, load_files
+    from jinpai.warehouse import ForeignShopError, Options, connect, load_files
 
     settings = get_settings()
     path = Path(path)
@@ -459,6 +462,7 @@ def import_path(
         timezone=tz,
         time_format=mapping.time_format if mapping is not None else time_format,
         buyer_secret=secret,
+        own_shop_only=own_shop_only,
     )
     db_path = None
     own = con is None
@@ -467,6 +471,8 @@ def import_path(
         con = connect(db_path)
     try:
         loaded = load_files(con, files, options, mapping=mapping, progress=progress)
+    except ForeignShopError as e:
+        raise ImportInputError(str(e)) from None
     finally:
         if own:
             con.close()
