@@ -20,17 +20,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from jinpai import services
 from jinpai.api.app import create_app
 from jinpai.api.config import WebSettings
-from jinpai.settings import Settings
+from jinpai.cli import app as cli_app
+from jinpai.settings import Settings, get_settings
 from jinpai.store import passwords
 from tests.surface_data import AGENTS, MESSAGES, ORDERS
 from tests.web.conftest import login, page_csrf
@@ -222,3 +225,114 @@ def test_an_upload_of_the_very_file_another_shop_imported_keeps_that_shops_quara
     assert r.status_code == 201, r.text
     assert r.json()["tables"]["orders"]["quarantined"] == 1
     assert warehouse_rows(trust, "demo")["quarantine"] == before
+
+
+# --- finding 2: an owner owns the shops named for them only ------------------------------------
+
+
+@pytest.fixture
+def store_env(trust: Trust, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI's settings name the module's store and warehouse."""
+    monkeypatch.setenv("JINPAI_DATABASE_URL", trust.settings.database_url or "")
+    monkeypatch.setenv("JINPAI_WAREHOUSE", str(trust.warehouse))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def cli_add_user(username: str, *options: str) -> str:
+    r = CliRunner().invoke(
+        cli_app, ["user", "add", username, *options, "--password-stdin"], input=f"{PASSWORD}\n"
+    )
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def can_sign_in(trust: Trust, username: str) -> bool:
+    client = TestClient(trust.app)
+    data = {"username": username, "password": PASSWORD, "csrf_token": page_csrf(client)}
+    return client.post("/login", data=data, follow_redirects=False).status_code == 303
+
+
+def patch_user(client: TestClient, shop: str, username: str, **body: object) -> int:
+    url = f"/api/v1/shops/{shop}/users/{quote(username, safe='')}"
+    return client.patch(url, json=body, headers=csrf(client)).status_code
+
+
+def test_an_owner_added_for_shop2_cannot_manage_the_users_of_demo(
+    trust: Trust, store_env: None
+) -> None:
+    """Finding 2 of the trust issue, as reported: the CLI says "for shop2", and so it is."""
+    assert "for shop2" in cli_add_user("owner3", "--role", "owner", "--shop", "shop2")
+    owner3 = signed_in(trust, "owner3")
+    assert owner3.get("/api/v1/me").json()["shops"] == ["shop2"]
+    assert owner3.get("/api/v1/shops").json() == ["shop2"]
+    assert owner3.get("/api/v1/shops/demo/users").status_code == 403
+    assert patch_user(owner3, "demo", "boss", active=False) == 403
+    assert patch_user(owner3, "demo", "lead", password="taken-over-123") == 403
+    new_owner = {"username": "owner3_demo", "password": PASSWORD, "role": "owner"}
+    r = owner3.post("/api/v1/shops/demo/users", json=new_owner, headers=csrf(owner3))
+    assert r.status_code == 403
+    for url, form in (
+        ("/shops/demo/settings/users/boss", {"active": "false"}),
+        ("/shops/demo/settings/users/lead", {"password": "taken-over-123"}),
+        ("/shops/demo/settings/users", {**new_owner, "agent_id": ""}),
+    ):
+        assert owner3.post(url, data=form, headers=csrf(owner3)).status_code == 403, url
+    assert owner3.get("/shops/demo/settings").status_code == 403
+    assert can_sign_in(trust, "boss") and can_sign_in(trust, "lead")
+    assert not can_sign_in(trust, "owner3_demo")
+    # in shop2 owner3 is an owner like any other
+    assert patch_user(owner3, "shop2", "sup2", password=PASSWORD) == 200
+
+
+def test_a_user_of_several_shops_is_changed_only_by_an_owner_of_all_of_them(
+    trust: Trust,
+) -> None:
+    """Finding 2 of the trust issue. The rule: an owner changes (password, sign-in) a user only
+    when owning every shop that user belongs to, so an owner of shop2 cannot lock a user out
+    of demo, nor take over demo through a user who also works in shop2."""
+    accounts = trust.app.state.jinpai.accounts
+    accounts.add_user("roamer", PASSWORD, "supervisor", ["demo", "shop2"])
+    accounts.add_user("boss_both", PASSWORD, "owner", ["demo", "shop2"])
+    owner2 = signed_in(trust, "owner2")
+    listed = {u["username"] for u in owner2.get("/api/v1/shops/shop2/users").json()}
+    assert {"roamer", "boss_both", "owner2"} <= listed  # they belong to shop2 too
+    assert patch_user(owner2, "shop2", "roamer", password="taken-over-123") == 403
+    assert patch_user(owner2, "shop2", "boss_both", active=False) == 403
+    r = owner2.post(
+        "/shops/shop2/settings/users/roamer", data={"active": "false"}, headers=csrf(owner2)
+    )
+    assert r.status_code == 403
+    page = owner2.get("/shops/shop2/settings").text
+    assert 'action="/shops/shop2/settings/users/roamer"' not in page
+    assert 'action="/shops/shop2/settings/users/sup2"' in page
+    assert can_sign_in(trust, "roamer") and can_sign_in(trust, "boss_both")
+    both = signed_in(trust, "boss_both")
+    assert patch_user(both, "shop2", "roamer", password=PASSWORD) == 200
+
+
+def test_an_owner_named_for_no_shop_owns_every_shop_and_only_such_an_owner_changes_them(
+    trust: Trust, store_env: None
+) -> None:
+    """Finding 2 of the trust issue: the installation's owner (added from the command line
+    without --shop, "for every shop") belongs to every shop, so no owner of some shops changes
+    them, not even one owning every shop there is today."""
+    assert "every shop" in cli_add_user("root", "--role", "owner")
+    root = signed_in(trust, "root")
+    assert {"demo", "shop2"} <= set(root.get("/api/v1/shops").json())
+    accounts = trust.app.state.jinpai.accounts
+    accounts.add_user("owner_all", PASSWORD, "owner", ["demo", "shop2"])
+    owner_all = signed_in(trust, "owner_all")
+    assert patch_user(owner_all, "demo", "root", active=False) == 403
+    assert patch_user(root, "demo", "owner_all", password=PASSWORD) == 200
+    assert can_sign_in(trust, "root")
+
+
+def test_a_shops_user_list_holds_the_users_of_that_shop_only(trust: Trust) -> None:
+    """Finding 2 of the trust issue: the list showed every owner of every shop."""
+    for username in ("lead", "boss"):
+        client = signed_in(trust, username)
+        listed = {u["username"] for u in client.get("/api/v1/shops/demo/users").json()}
+        assert {"boss", "lead", "xiaomei"} <= listed
+        assert not listed & {"owner2", "sup2", "agent2"}
