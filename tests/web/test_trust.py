@@ -10,12 +10,13 @@ one warehouse built once for the module through the real importer and store.
 - Finding 4: every route of the app, tried as every identity with the other shop's ids, never
   answers with the other shop's data nor changes it.
 
-(Finding 3, a partial file wiping columns, is guarded in tests/warehouse/test_partial_files.py.)
+(Finding 3, a partial file wiping columns, is guarded in tests/warehouse/test_trust_imports.py.)
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ import duckdb
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from jinpai import services
@@ -35,6 +38,8 @@ from jinpai.api.config import WebSettings
 from jinpai.cli import app as cli_app
 from jinpai.settings import Settings, get_settings
 from jinpai.store import passwords
+from jinpai.store.db import make_engine
+from jinpai.store.models import Base
 from tests.surface_data import AGENTS, MESSAGES, ORDERS
 from tests.web.conftest import login, page_csrf
 
@@ -336,3 +341,175 @@ def test_a_shops_user_list_holds_the_users_of_that_shop_only(trust: Trust) -> No
         listed = {u["username"] for u in client.get("/api/v1/shops/demo/users").json()}
         assert {"boss", "lead", "xiaomei"} <= listed
         assert not listed & {"owner2", "sup2", "agent2"}
+
+
+# --- finding 4: every route, as every identity, with the other shop's ids ----------------------
+
+OWNER = {"demo": "boss", "shop2": "owner2"}
+STOLEN = "taken-over-123"
+
+
+def attack_file(shop: str) -> dict[str, Any]:
+    """An agents file raising the pay of ``shop``'s agent, naming the shop in its own column."""
+    body = f"店铺,agent_id,base_salary,commission_rate\n{shop},{AGENT[shop]},99999,0.5\n"
+    return {"files": {"file": ("agents.csv", io.BytesIO(body.encode()), "text/csv")}}
+
+
+# A valid request of every route that takes one, so that a refusal is the shop check's, never a
+# 422 of a malformed body (a 422 fails the matrix). A new route that takes a body needs a line.
+WRITES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/me/password"): lambda s: {
+        "json": {"current_password": "not-the-password", "new_password": STOLEN}
+    },
+    ("POST", "/api/v1/tokens"): lambda s: {"json": {"name": "matrix"}},
+    ("POST", "/api/v1/shops/{shop}/users"): lambda s: {
+        "json": {"username": f"intruder_{s}", "password": STOLEN, "role": "owner"}
+    },
+    ("PATCH", "/api/v1/shops/{shop}/users/{username}"): lambda s: {
+        "json": {"password": STOLEN, "active": False}
+    },
+    ("POST", "/api/v1/shops/{shop}/imports"): attack_file,
+    ("PUT", "/api/v1/shops/{shop}/settings/rules"): lambda s: {
+        "json": {"profile": "raw", "fast_response_s": 1}
+    },
+    ("PUT", "/api/v1/shops/{shop}/settings/grading"): lambda s: {
+        "json": {"valid_from": "2024-03", "rule": "points"}
+    },
+    ("PUT", "/api/v1/shops/{shop}/settings/pay"): lambda s: {
+        "json": {"valid_from": "2024-03", "monthly_award": 999999}
+    },
+    ("PUT", "/api/v1/shops/{shop}/settings/terms"): lambda s: {
+        "json": {"valid_from": "2024-03", "agent_id": AGENT[s], "base_salary": 999999}
+    },
+    ("POST", "/account/password"): lambda s: {
+        "data": {
+            "current_password": "not-the-password",
+            "new_password": STOLEN,
+            "confirm_password": STOLEN,
+        }
+    },
+    ("POST", "/shops/{shop}/import"): attack_file,
+    ("POST", "/shops/{shop}/settings/plan"): lambda s: {
+        "data": {"role": "presale", "month": "2024-03", "w_sales": "100"}
+    },
+    ("POST", "/shops/{shop}/settings/users"): lambda s: {
+        "data": {"username": f"intruder_{s}", "password": STOLEN, "role": "owner"}
+    },
+    ("POST", "/shops/{shop}/settings/users/{username}"): lambda s: {
+        "data": {"password": STOLEN, "active": "false"}
+    },
+    ("POST", "/shops/{shop}/settings/rules"): lambda s: {"data": {"profile": "raw"}},
+    ("POST", "/shops/{shop}/settings/grading"): lambda s: {
+        "data": {"month": "2024-03", "rule": "points"}
+    },
+    ("POST", "/shops/{shop}/settings/pay"): lambda s: {
+        "data": {"month": "2024-03", "monthly_award": "999999"}
+    },
+    ("POST", "/shops/{shop}/settings/terms"): lambda s: {
+        "data": {"month": "2024-03", "agent_id": AGENT[s], "base_salary": "999999"}
+    },
+}
+# routes the matrix leaves out, and why
+SKIPPED = {
+    ("POST", "/login"): "signs in (every client of the matrix signs in through it)",
+    ("POST", "/logout"): "ends the session the matrix goes on with (test_security checks it)",
+}
+UPLOADS = {("POST", "/api/v1/shops/{shop}/imports"), ("POST", "/shops/{shop}/import")}
+
+
+def app_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route of the app, read from ``app.routes`` (FastAPI keeps the
+    included routers there; iter_route_contexts walks into them)."""
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        for method in route.methods or ():  # a mount (static files) has none
+            if method != "HEAD":
+                found.add((method, str(route.path)))
+    return sorted(found)
+
+
+def fill(path: str, shop: str) -> str:
+    """The path with ``shop``'s ids: its agent, its owner, a metric, a sheet."""
+    values = {
+        "shop": shop,
+        "agent_id": AGENT[shop],
+        "username": OWNER[shop],
+        "metric": "sales",
+        "kind": "pay",
+    }
+    names = set(re.findall(r"{(\w+)", path))
+    assert names <= set(values), f"{path}: the matrix has no value for {names - set(values)}"
+    return re.sub(r"{(\w+)[^}]*}", lambda m: quote(values[m[1]], safe=""), path)
+
+
+def refused(r: Any) -> bool:
+    if r.status_code in (401, 403, 404):
+        return True
+    return r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def shows(r: Any, shop: str) -> bool:
+    """Whether a response names ``shop`` (as a JSON string or in a link to its pages)."""
+    text = r.text + r.headers.get("location", "")
+    return f'"{shop}"' in text or f"/shops/{shop}/" in text
+
+
+def store_rows(trust: Trust) -> dict[str, list[str]]:
+    """The store's rows, but sign-in records, sessions and API tokens (which the matrix makes
+    for the signed-in user, in no shop) and the time of a user's last sign-in."""
+    engine = make_engine(trust.settings.database_url or "")
+    kept = ("login_attempts", "web_sessions", "api_tokens")
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(
+                    repr({k: v for k, v in row._mapping.items() if k != "last_login_at"})
+                    for row in connection.execute(select(table))
+                )
+                for table in Base.metadata.sorted_tables
+                if table.name not in kept
+            }
+    finally:
+        engine.dispose()
+
+
+def test_nobody_reaches_a_shop_they_do_not_belong_to_on_any_route(trust: Trust) -> None:
+    """Finding 4 of the trust issue (and the guard of findings 1 and 2 on every route): each of
+    the six people and an anonymous visitor tries every route of the app with the other shop's
+    ids (anonymous: both shops'), and every upload route of their own shop with a file naming
+    the other shop. Nobody gets a 2xx of a shop route, no page or JSON of a route without a
+    shop names the other shop, and nothing of either shop changes."""
+    routes = [r for r in app_routes(trust.app) if r not in SKIPPED]
+    assert set(UPLOADS) <= set(routes)
+    clients: dict[str | None, TestClient] = {None: TestClient(trust.app)}
+    clients.update({name: signed_in(trust, name) for name in PEOPLE})
+    headers = {name: csrf(client) for name, client in clients.items()}
+    before = warehouse_rows(trust, "demo"), warehouse_rows(trust, "shop2"), store_rows(trust)
+    failures: list[str] = []
+    for name, client in clients.items():
+        others = [OTHER[PEOPLE[name][1]]] if name else list(OTHER)
+        for method, path in routes:
+            if method != "GET" and (method, path) not in WRITES:
+                failures.append(f"{method} {path}: give the matrix a valid request (WRITES)")
+                continue
+            in_shop = "{shop}" in path
+            for shop in others if in_shop else others[:1]:
+                body = WRITES[(method, path)](shop) if method != "GET" else {}
+                url = fill(path, shop)
+                r = client.request(
+                    method, url, headers=headers[name], follow_redirects=False, **body
+                )
+                reached = not refused(r) if in_shop else any(shows(r, s) for s in others)
+                if reached or r.status_code == 422:
+                    failures.append(f"{name or 'anonymous'}: {method} {url} -> {r.status_code}")
+        if name is None:
+            continue
+        own = PEOPLE[name][1]
+        for method, path in sorted(UPLOADS):  # into their own shop, rows of the other
+            url = fill(path, own)
+            r = client.request(method, url, headers=headers[name], **attack_file(OTHER[own]))
+            if r.status_code not in (400, 403):
+                failures.append(f"{name}: {method} {url} naming {OTHER[own]} -> {r.status_code}")
+    assert not failures, "\n".join(failures)
+    after = warehouse_rows(trust, "demo"), warehouse_rows(trust, "shop2"), store_rows(trust)
+    assert after == before
