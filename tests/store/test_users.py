@@ -78,6 +78,19 @@ def test_roles_and_shop_access(session: Session) -> None:
 
     with pytest.raises(ValueError, match="role"):
         users.add_user(session, "x", PASSWORD, "admin")
+
+
+def test_an_owner_named_for_shops_owns_those_shops_only(session: Session) -> None:
+    """Finding 2 of the trust issue: ``jinpai user add owner2 --role owner --shop shop2`` made
+    an owner of every shop. An owner named for no shop is still the installation's owner."""
+    owner2 = users.add_user(session, "owner2", PASSWORD, "owner", shops=["shop2"])
+    users.add_user(session, "boss", PASSWORD, "owner", shops=["demo"])
+    root = users.add_user(session, "root", PASSWORD, "owner")
+    session.commit()
+    assert users.can_access(owner2, "shop2") and not users.can_access(owner2, "demo")
+    assert users.accessible_shops(session, owner2) == ["shop2"]
+    assert not users.owns_every_shop(owner2) and users.owns_every_shop(root)
+    assert users.accessible_shops(session, root) == ["demo", "shop2"]
     with pytest.raises(ValueError, match="agent_id"):
         users.add_user(session, "y", PASSWORD, "agent", shops=["s1"])
     with pytest.raises(ValueError, match="roster"):

@@ -8,7 +8,8 @@
   ``X-CSRF-Token`` header (HTMX, fetch) or the ``csrf_token`` form field. Bearer calls are exempt:
   a browser never adds that header by itself, so a forged cross-site request cannot carry it.
 - Shops and agents are checked on every route: owners and supervisors see the shops they are
-  given; an agent sees their own figures only (403 otherwise).
+  given; an agent sees their own figures only (403 otherwise). Users are managed by an owner of
+  the shop, and changed only by an owner of every shop they belong to (:class:`Principal`).
 """
 
 from __future__ import annotations
@@ -158,8 +159,10 @@ def check_agent(user: Principal, shop: str, agent_id: str) -> None:
 
 
 def check_owner(user: Principal, shop: str) -> None:
+    """User management of the shop: its owners only (an owner of another shop is no owner
+    here)."""
     check_shop(user, shop)
-    if user.role != "owner":
+    if not user.owns(shop):
         raise HTTPException(status_code=403, detail="only the shop's owner may do this")
 
 
@@ -199,10 +202,16 @@ def change_shop_user(
     active: bool | None = None,
 ) -> Principal:
     """An owner resets a user's password or disables (enables) their sign-in; either ends the
-    user's sessions. Owners cannot disable themselves, so a shop always keeps one."""
+    user's sessions. Only an owner of every shop the user belongs to may (see
+    :meth:`Principal.may_change`). Owners cannot disable themselves, so a shop always keeps one."""
     check_owner(owner, shop)
-    if not any(p.username == username for p in state.accounts.users([shop])):
+    target = next((p for p in state.accounts.users([shop]) if p.username == username), None)
+    if target is None:
         raise HTTPException(status_code=404, detail=f"no user {username!r} in shop {shop!r}")
+    if not owner.may_change(target):
+        raise HTTPException(
+            status_code=403, detail=f"{username!r} belongs to shops you do not own as well"
+        )
     if active is False and username == owner.username:
         raise HTTPException(status_code=400, detail="you cannot disable your own sign-in")
     try:

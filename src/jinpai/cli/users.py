@@ -4,11 +4,14 @@ commands (wired into jinpai.cli)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jinpai.cli.common import console, fail, settings
+
+if TYPE_CHECKING:
+    from jinpai.api.accounts import Principal
 
 app = typer.Typer(help="Users of the web app and API (argon2 hashes in the store).")
 
@@ -36,6 +39,10 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _shops_text(user: Principal) -> str:
+    return "every shop" if user.every_shop else ", ".join(user.shops) or "no shop"
 
 
 PasswordStdin = Annotated[
@@ -70,7 +77,7 @@ def add(
     except AccountError as exc:
         raise fail(str(exc)) from None
     console.print(
-        f"added {user.username} ({user.role}) for {', '.join(user.shops) or 'every shop'}"
+        f"added {user.username} ({user.role}) for {_shops_text(user)}"
         + (f", agent {user.agent_id}" if user.agent_id else ""),
         highlight=False,
     )
@@ -132,7 +139,7 @@ def list_users(
         table.add_row(
             u.username,
             u.role,
-            ", ".join(u.shops) or "every shop",
+            _shops_text(u),
             u.agent_id or "",
             "active" if u.active else "disabled",
         )

@@ -17,7 +17,11 @@ ROLES: tuple[Role, ...] = ("owner", "supervisor", "agent")
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in user: the shops they may see and, for an agent, their own agent id."""
+    """A signed-in user: the shops they may see and, for an agent, their own agent id.
+
+    The one place of the rules of who may do what in a shop: the API, the pages and the
+    command line ask these methods (the store decides which shops a user belongs to).
+    """
 
     user_id: int
     username: str
@@ -25,6 +29,8 @@ class Principal:
     shops: tuple[str, ...]
     agent_id: str | None = None
     active: bool = True
+    # the installation's owner (named for no shop): every shop, today's and tomorrow's
+    every_shop: bool = False
 
     @property
     def manages(self) -> bool:
@@ -36,6 +42,22 @@ class Principal:
 
     def can_see_agent(self, shop: str, agent_id: str) -> bool:
         return self.can_see_shop(shop) and (self.manages or agent_id == self.agent_id)
+
+    def owns(self, shop: str) -> bool:
+        """An owner of ``shop``: owners own the shops named for them, no other."""
+        return self.role == "owner" and self.can_see_shop(shop)
+
+    def may_change(self, other: Principal) -> bool:
+        """Whether this user may reset ``other``'s password or stop their sign-in: an owner of
+        every shop ``other`` belongs to, so an owner of one shop never locks a user out of
+        another shop nor takes it over through a user they share. Only the installation's owner
+        changes the installation's owner."""
+        if self.role != "owner":
+            return False
+        if self.every_shop:
+            return True
+        owned = all(self.owns(shop) for shop in other.shops)
+        return not other.every_shop and bool(other.shops) and owned
 
 
 class AccountError(ValueError):
@@ -66,7 +88,7 @@ class Accounts(Protocol):
         agent_id: str | None = None,
     ) -> Principal: ...
     def users(self, shops: Iterable[str] | None = None) -> list[Principal]:
-        """The users of any of ``shops`` (owners see every shop), or every user (None)."""
+        """The users who belong to any of ``shops``, or every user (None)."""
 
     def set_password(self, username: str, password: str, keep: str | None = None) -> Principal:
         """A new password: the user's sessions end, but ``keep`` (the key of the session that

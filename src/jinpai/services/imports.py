@@ -61,6 +61,7 @@ def import_path(
     time_format: str | None = None,
     timezone: str | None = None,
     progress: Any = None,
+    own_shop_only: bool = False,
 ) -> ImportResult:
     """Import a data folder or one file into the warehouse (``con``, else the file ``db``, else
     the settings' warehouse), all files in one transaction.
@@ -68,14 +69,15 @@ def import_path(
     ``mapping`` (:func:`jinpai.services.inputs.column_mapping`) maps a file's columns;
     ``time_format`` is a strptime format; ``timezone`` the shop's (default: the settings').
     Raises :class:`ImportInputError` for input that names nothing importable; files that fail
-    are listed in ``errors``.
+    are listed in ``errors``. ``own_shop_only`` (an upload to one shop): a row naming another
+    shop than ``shop`` refuses the whole import, nothing stored (an ImportInputError).
     """
     from jinpai.canonical.schema import DEFAULT_SHOP, TABLES
     from jinpai.canonical.validation import check_timezone
     from jinpai.ingest.adapters.base import AdapterError
     from jinpai.ingest.personal import buyer_secret
     from jinpai.ingest.sources import folder_files
-    from jinpai.warehouse import Options, connect, load_files
+    from jinpai.warehouse import ForeignShopError, Options, connect, load_files
 
     path = Path(path)
     if not path.exists():
@@ -108,6 +110,7 @@ def import_path(
         timezone=tz,
         time_format=mapping.time_format if mapping is not None else time_format,
         buyer_secret=secret,
+        own_shop_only=own_shop_only,
     )
     db_path = None
     own = con is None
@@ -116,6 +119,8 @@ def import_path(
         con = connect(db_path, memory_limit=settings.memory_limit)
     try:
         loaded = load_files(con, files, options, mapping=mapping, progress=progress)
+    except ForeignShopError as e:
+        raise ImportInputError(str(e)) from None
     finally:
         if own:
             con.close()

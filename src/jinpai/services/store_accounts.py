@@ -1,8 +1,9 @@
 """:class:`~jinpai.services.accounts.Accounts` over the application store (:mod:`jinpai.store`).
 
 Sign-in attempts are recorded in the store, so throttling survives a restart and counts across
-server processes. Owners see every shop (the store's rule) and, besides the store's shops, every
-shop of the warehouse, so a fresh installation needs no shop set-up before its first look.
+server processes. An owner owns the shops named for them; the installation's owner (named for no
+shop, the store's rule) sees every shop of the store and of the warehouse, so a fresh
+installation needs no shop set-up before its first look.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class StoreAccounts:
 
     def _principal(self, session, user: User) -> Principal:  # type: ignore[no-untyped-def]
         shops = repo.accessible_shops(session, user)
-        if user.role == "owner":
+        every_shop = repo.owns_every_shop(user)
+        if every_shop:
             shops = sorted(set(shops) | set(self._warehouse_shops()))
         agent_id = user.agent.agent_id if user.agent is not None else None
         return Principal(
@@ -40,6 +42,7 @@ class StoreAccounts:
             tuple(shops),
             agent_id,
             active=user.active,
+            every_shop=every_shop,
         )
 
     def authenticate(self, username: str, password: str, address: str) -> Principal | None:
@@ -115,7 +118,7 @@ class StoreAccounts:
         if shops is None:
             return found
         wanted = set(shops)
-        return [p for p in found if wanted & set(p.shops) or p.role == "owner"]
+        return [p for p in found if wanted & set(p.shops)]
 
     def set_password(self, username: str, password: str, keep: str | None = None) -> Principal:
         check_password(password)

@@ -265,11 +265,14 @@ class Warehouse:
 
     # --- imports ----------------------------------------------------------------------------
 
-    def import_file(self, path: Path, **options: Any) -> ImportResult:
-        """Import one uploaded file; readers wait (DuckDB allows no writer beside them)."""
+    def import_file(self, path: Path, *, shop: str, **options: Any) -> ImportResult:
+        """Import one file uploaded to ``shop``: rows of that shop only (a row naming another
+        refuses the file). Readers wait (DuckDB allows no writer beside them)."""
         with self.lock.write():
             try:
-                return import_path(path, self.settings, db=self.path, **options)
+                return import_path(
+                    path, self.settings, db=self.path, shop=shop, own_shop_only=True, **options
+                )
             finally:
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
 

@@ -1,7 +1,8 @@
 """Users, their shop access, API tokens and sign-in attempts.
 
-Roles: ``owner`` (every shop), ``supervisor`` (the shops granted), ``agent`` (one shop, linked to
-a roster entry, sees their own figures). Passwords are stored as argon2id hashes only.
+Roles: ``owner`` (the shops named for them; one named for no shop is the installation's owner,
+of every shop), ``supervisor`` (the shops granted), ``agent`` (one shop, linked to a roster
+entry, sees their own figures). Passwords are stored as argon2id hashes only.
 """
 
 from __future__ import annotations
@@ -75,12 +76,19 @@ def set_shops(session: Session, username: str, shops: Iterable[str]) -> None:
     session.flush()
 
 
+def owns_every_shop(user: User) -> bool:
+    """The installation's owner: an owner named for no shop (``jinpai user add NAME --role
+    owner``). An owner named for shops owns those only; the app and the API only ever add users
+    to the shop they are added in, so only the command line makes such an owner."""
+    return user.role == "owner" and not user.shops
+
+
 def can_access(user: User, shop_id: str) -> bool:
-    return user.active and (user.role == "owner" or any(s.shop_id == shop_id for s in user.shops))
+    return user.active and (owns_every_shop(user) or any(s.shop_id == shop_id for s in user.shops))
 
 
 def accessible_shops(session: Session, user: User) -> list[str]:
-    if user.role == "owner":
+    if owns_every_shop(user):
         return list(session.scalars(select(Shop.shop_id).order_by(Shop.shop_id)))
     return [shop.shop_id for shop in user.shops]
 

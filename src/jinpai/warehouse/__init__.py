@@ -16,12 +16,13 @@ from pathlib import Path
 
 import duckdb
 
-from jinpai.warehouse.load import Options
+from jinpai.warehouse.load import ForeignShopError, Options
 from jinpai.warehouse.loader import LoadResult, load_files
 from jinpai.warehouse.tables import ensure_schema, stored_columns
 
 __all__ = [
     "FolderError",
+    "ForeignShopError",
     "LoadResult",
     "Options",
     "connect",

@@ -34,6 +34,27 @@ class Options:
     timezone: str = DEFAULT_TIMEZONE
     time_format: str | None = None
     buyer_secret: str | None = None  # set: buyer ids are pseudonymised
+    # set: the file is for ``shop`` alone (an upload to one shop); a row naming another shop
+    # refuses the whole file
+    own_shop_only: bool = False
+
+
+class ForeignShopError(ValueError):
+    """A file for one shop has rows naming other shops: nothing of it is stored.
+
+    The shop of a row is the one the importer gives it (its shop column under any spelling or
+    mapping the adapters accept, else the import's shop), read after validation, so no second
+    list of shop columns can fall behind the adapters'.
+    """
+
+    def __init__(self, file: str, shop: str, others: list[str]) -> None:
+        self.file, self.shop, self.others = file, shop, others
+        names = ", ".join(o[:64] for o in others[:5]) + (", ..." if len(others) > 5 else "")
+        super().__init__(
+            f"{file}: 文件含有其他店铺（{names}）的数据，未导入任何行，请在该店铺导入 / "
+            f"the file has rows of other shops ({names}); nothing was imported: "
+            f"import it in that shop"
+        )
 
 
 @dataclass
@@ -248,6 +269,10 @@ def import_file(
             f"UPDATE {PARSED} SET refund_amount = amount "
             "WHERE status = 'closed' AND paid_at IS NOT NULL"
         )
+    shops = _shops(con)
+    others = sorted(set(shops) - {options.shop})
+    if options.own_shop_only and others:
+        raise ForeignShopError(raw.path.name, options.shop, others)
     if options.buyer_secret and "buyer_id" in schema.column_names:
         _pseudonymise(con, options.buyer_secret)
 
@@ -282,10 +307,16 @@ def import_file(
 
     outcome.read = _scalar(con, f"SELECT count(*) FROM {RAW}") + len(raw.malformed)
     outcome.quarantined = len(rejected)
-    _record(con, outcome, rejected, started)
+    _record(con, outcome, rejected, started, sorted({options.shop, *shops}))
     for t in (RAW, PARSED, STAGE):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return outcome, rejected
+
+
+def _shops(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The shops the validated rows belong to (their shop cell, else the import's shop)."""
+    rows = con.execute(f"SELECT DISTINCT shop_id FROM {PARSED}").fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def _record(
@@ -293,13 +324,15 @@ def _record(
     outcome: FileOutcome,
     rejected: list[Rejected],
     started: datetime,
+    shops: list[str],
 ) -> None:
     """Write the history row and the quarantine of one file (replacing the quarantine of an
-    earlier import of the very same file, which would list the same rows again)."""
+    earlier import of the very same file, which would list the same rows again, in ``shops``
+    only: another shop that imported the same bytes keeps its own)."""
     con.execute(
-        "DELETE FROM quarantine WHERE import_id IN "
+        "DELETE FROM quarantine WHERE list_contains($shops, shop_id) AND import_id IN "
         "(SELECT id FROM imports WHERE sha256 = $sha AND table_name = $table)",
-        {"sha": outcome.sha256, "table": outcome.table},
+        {"sha": outcome.sha256, "table": outcome.table, "shops": shops},
     )
     if rejected:
         rows = pa.table(
