@@ -11,7 +11,7 @@ import typer
 from jinpai.cli.common import console, fail, settings
 
 if TYPE_CHECKING:
-    from jinpai.api.accounts import Principal
+    from jinpai.services.accounts import Principal
 
 app = typer.Typer(help="Users of the web app and API (argon2 hashes in the store).")
 
