@@ -15,7 +15,9 @@ from rich.table import Table
 from jinpai.demo.generator import DEFAULT_MESSAGES, GenerationSummary, generate_shop
 from jinpai.demo.month import DEMO_MONTH_START
 
-app = typer.Typer(help="The demo shop (seed 000's team): generate a believable month of data.")
+app = typer.Typer(
+    help="The demo shop (a 10-agent Tmall team): generate a believable month of data."
+)
 # a log (not a terminal) gets wide tables rather than the 80-column default
 console = Console(width=None if sys.stdout.isatty() else 160)
 

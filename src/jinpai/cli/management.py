@@ -146,7 +146,7 @@ _month_command(
 _month_command(
     "grade",
     "grade_month",
-    "Grades (客服等级, seed 004), last month's grade and changes, promotion candidates, bottom.",
+    "Grades (客服等级, balanced-scorecard grading), last month's grade and changes, promotion candidates, bottom.",
 )
 
 

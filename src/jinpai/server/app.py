@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -14,9 +14,11 @@ from jinpai import __version__
 from jinpai.api.routers import accounts as accounts_routes
 from jinpai.api.routers import figures, imports, management
 from jinpai.api.routers import settings as settings_routes
-from jinpai.api.security import AppState, csrf_protect
+from jinpai.server.security import csrf_protect, identify
 from jinpai.server.session_key import secret_key
 from jinpai.services.accounts import Accounts
+from jinpai.services.app_state import AppState
+from jinpai.services.errors import ServiceError
 from jinpai.services.warehouse_reads import Warehouse
 from jinpai.settings import Settings, WebSettings, get_settings
 
@@ -46,6 +48,7 @@ def create_app(
         web=web,
         warehouse=warehouse,
         accounts=accounts or store_accounts(settings, warehouse),
+        identify=identify,
     )
     app = FastAPI(
         title="jinpai 金牌 API",
@@ -58,7 +61,7 @@ def create_app(
         dependencies=[Depends(csrf_protect)],
     )
     app.state.jinpai = state
-    engine = getattr(state.accounts, "engine", None)
+    engine = state.store
     if engine is not None:
         from jinpai.services.rules import stored_rules
 
@@ -83,5 +86,13 @@ def create_app(
     from jinpai.web import pages
 
     pages.install(app)
+
+    @app.exception_handler(ServiceError)
+    async def _refused(request: Request, exc: ServiceError) -> Response:
+        # a use case's refusal answers as an HTTP error of its status: JSON on the API, the
+        # error page on a page (the HTTPException handler the pages install decides)
+        handler = app.exception_handlers[HTTPException]
+        return await handler(request, HTTPException(exc.status, str(exc)))
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinpai.metrics.base import Unit
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services.errors import InputError
 from jinpai.services.warehouse_reads import RosterAgent, Warehouse, trailing_days
 
 # The columns of the daily sheet (客服部每日数据实时表), as the supervisors' form has them.
@@ -33,7 +34,7 @@ _DASHBOARD_METRICS = tuple(dict.fromkeys((*SHEET_METRICS, *SHOP_TREND_METRICS, "
 SORTABLE = tuple(m for m, d in CATALOGUE.items() if d.unit is not Unit.OBJECT)
 
 
-class SheetError(ValueError):
+class SheetError(InputError):
     """A request the sheets cannot answer (an unsortable metric, say): a 400 for the user."""
 
 

@@ -1,10 +1,17 @@
-"""Bad input to a use case: every surface shows it as one line (the CLI on stderr with exit code
-2, the API as a 422 problem, the web app on the page), never as a traceback."""
+"""What a use case refuses, with the HTTP status the server answers it with. Every surface
+shows it as one line (the CLI on stderr with exit code 2, the API as a problem with that
+status, the web app on the page), never as a traceback."""
 
 from __future__ import annotations
 
 
-class InputError(ValueError):
+class ServiceError(Exception):
+    """A refusal the person can act on; ``status`` is the server's answer."""
+
+    status = 400
+
+
+class InputError(ServiceError, ValueError):
     """Input a use case cannot work with (a date, a metric, a file, a setting)."""
 
 
@@ -14,3 +21,23 @@ class ReportInputError(InputError):
 
 class ImportInputError(InputError):
     """Bad input to an import (path, table, mapping, timezone)."""
+
+
+class Forbidden(ServiceError):
+    """The person may not see or change this (another shop, another agent, not an owner)."""
+
+    status = 403
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+class TooManyAttempts(ServiceError):
+    """Too many wrong passwords from one address: the sign-in waits."""
+
+    status = 429

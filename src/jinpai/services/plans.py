@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from jinpai.services import management
+from jinpai.services.accounts import Principal
+from jinpai.services.app_state import AppState
 from jinpai.services.sources import ReportSource
 from jinpai.services.warehouse_reads import Warehouse
 
@@ -68,3 +70,29 @@ def run(
             return call(ReportSource(db=warehouse.path), options, warehouse.settings)
 
     return warehouse.cached((kind, shop, month, role, digest), compute)
+
+
+def month_result(
+    state: AppState,
+    user: Principal,
+    kind: str,
+    shop: str,
+    month: str | None,
+    role: str | None,
+) -> dict[str, Any]:
+    """The sheet of ``kind`` as ``user`` may see it: the whole team for owners and supervisors,
+    an agent's own row for an agent (never the team's totals, candidates or flags)."""
+    from jinpai.services.access import check_shop
+    from jinpai.services.daily_sheet import default_month
+
+    check_shop(user, shop)
+    month = month or default_month(state.warehouse, shop)
+    result = run(state.warehouse, state.store, kind, shop, month, role)
+    if not user.manages:
+        result = {
+            **result,
+            "agents": [a for a in result["agents"] if a.get("agent_id") == user.agent_id],
+        }
+        for key in ("totals", "promotion_candidates", "bottom", "changes"):
+            result.pop(key, None)
+    return result

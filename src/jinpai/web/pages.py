@@ -23,29 +23,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from jinpai.api.params import AgentId, ShopId, check_day, input_errors, period_query
-from jinpai.api.routers.imports import ColumnsMap, TableName, TimeFormat, run_import
-from jinpai.api.security import (
-    LoginRequired,
-    PageUser,
-    State,
+from jinpai.canonical.schema import TABLES
+from jinpai.exports import management_sheets
+from jinpai.metrics.base import Unit
+from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services import plans as management
+from jinpai.services import uploads
+from jinpai.services.access import (
     change_own_password,
     change_shop_user,
     check_agent,
     check_manager,
     check_owner,
     check_shop,
-    client_address,
-    csrf_token,
-    sign_in,
-    sign_out,
     throttled,
 )
-from jinpai.canonical.schema import TABLES
-from jinpai.exports import management_sheets
-from jinpai.metrics.base import Unit
-from jinpai.metrics.catalogue import CATALOGUE
-from jinpai.services import plans as management
 from jinpai.services.accounts import AccountError, Principal
 from jinpai.services.daily_sheet import (
     SHEET_METRICS,
@@ -57,13 +49,23 @@ from jinpai.services.daily_sheet import (
     daily_sheet,
     ranking,
 )
+from jinpai.services.errors import InputError, ServiceError
+from jinpai.services.periods import check_day, period_query
+from jinpai.services.plans import month_result
+from jinpai.web.deps import AgentId, LoginRequired, PageUser, ShopId, State
 from jinpai.web.i18n import language, metric_name, translator
+from jinpai.web.session import client_address, csrf_token, sign_in, sign_out
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 log = logging.getLogger("jinpai.web")
 router = APIRouter(include_in_schema=False)
 
 MonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+TableName = Annotated[str | None, Form(pattern=uploads.TABLE_PATTERN)]
+ColumnsMap = Annotated[
+    str | None, Form(max_length=uploads.COLUMNS_MAP_MAX, pattern=uploads.COLUMNS_MAP_PATTERN)
+]
+TimeFormat = Annotated[str | None, Form(max_length=uploads.TIME_FORMAT_MAX)]
 
 
 def fmt(value: Any, metric: str | None = None) -> str:
@@ -170,10 +172,11 @@ def change_password(
     """Every other session of the user ends; this one goes on."""
     if new_password != confirm_password:
         return render(request, "password.html", user, 400, error="passwords_differ")
+    address, keep = client_address(request), getattr(request.state, "session_key", None)
     try:
-        change_own_password(request, state, user, current_password, new_password)
-    except HTTPException as exc:
-        return render(request, "password.html", user, exc.status_code, error=exc.detail)
+        change_own_password(state, user, current_password, new_password, address, keep)
+    except ServiceError as exc:
+        return render(request, "password.html", user, exc.status, error=str(exc))
     log.info("%r changed their password", user.username)
     return render(request, "password.html", user, saved=True)
 
@@ -203,8 +206,7 @@ def dashboard(
     if not user.manages:
         return RedirectResponse(home_for(user), status_code=303)
     check_day(day)
-    with input_errors():
-        sheet = daily_sheet(state.warehouse, shop, day).to_dict()
+    sheet = daily_sheet(state.warehouse, shop, day).to_dict()
     return render(
         request,
         "dashboard.html",
@@ -228,11 +230,10 @@ def agents_page(
 ) -> HTMLResponse:
     check_manager(user, shop)
     if sort not in SORTABLE:
-        raise HTTPException(400, f"cannot sort by {sort!r}")
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, None, None)
-        report = state.warehouse.report(shop, q.start, q.end)
-        rows = ranking(agent_rows(report, state.warehouse.roster(shop)), sort, order == "desc")
+        raise InputError(f"cannot sort by {sort!r}")
+    q = period_query(state.warehouse, shop, month, None, None)
+    report = state.warehouse.report(shop, q.start, q.end)
+    rows = ranking(agent_rows(report, state.warehouse.roster(shop)), sort, order == "desc")
     columns = list(dict.fromkeys((sort, *SHEET_METRICS)))
     return render(
         request,
@@ -259,9 +260,8 @@ def agent_page(
     month: MonthQ = None,
 ) -> HTMLResponse:
     check_agent(user, shop, agent_id)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, None, None)
-        found = agent_month(state.warehouse, shop, agent_id, q.start, q.end)
+    q = period_query(state.warehouse, shop, month, None, None)
+    found = agent_month(state.warehouse, shop, agent_id, q.start, q.end)
     if found is None:
         raise HTTPException(404, "not_found")
     metrics = [m for m, d in CATALOGUE.items() if d.unit is not Unit.OBJECT and not d.shop_only]
@@ -294,9 +294,8 @@ def explain_fragment(
         check_manager(user, shop)
     else:
         check_agent(user, shop, agent)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, None, None)
-        data = state.warehouse.explain(shop, metric, q.start, q.end, agent_id=agent, limit=100)
+    q = period_query(state.warehouse, shop, month, None, None)
+    data = state.warehouse.explain(shop, metric, q.start, q.end, agent_id=agent, limit=100)
     return render(request, "explain.html", user, shop=shop, ex=data)
 
 
@@ -321,7 +320,7 @@ async def import_upload(
     time_format: TimeFormat = None,
 ) -> HTMLResponse:
     check_manager(user, shop)
-    result = await run_import(
+    result = await uploads.import_upload(
         state, shop, user.username, file, table or None, columns_map, time_format
     )
     log.info("import by %r into %s: %s", user.username, shop, result["tables"])
@@ -336,8 +335,6 @@ _SHEET_TITLES = {"score": "scorecard", "pay": "pay", "grade": "grades"}
 def _management_page(
     request: Request, kind: str, shop: str, user: Principal, state: Any, month: str | None
 ) -> HTMLResponse:
-    from jinpai.api.routers.management import month_result
-
     result = month_result(state, user, kind, shop, month, None)
     return render(
         request,
@@ -383,7 +380,7 @@ def _settings_page(
     from jinpai.services.rules import resolve_rules
 
     month = default_month(state.warehouse, shop)
-    engine = getattr(state.accounts, "engine", None)
+    engine = state.store
     plans = management.store_plans(engine, shop)
     from jinpai.management.configuration import parse_config
 
@@ -436,7 +433,7 @@ async def save_plan(
                 weights[key[2:]] = float(value)
             except ValueError:
                 raise HTTPException(400, f"weight of {key[2:]!r} is not a number") from None
-    engine = getattr(state.accounts, "engine", None)
+    engine = state.store
     if engine is None:
         raise HTTPException(400, "plans are kept in the application store")
     plans = management.store_plans(engine, shop)
@@ -498,10 +495,10 @@ def change_user(
         change_shop_user(
             state, user, shop, username, password or None, None if not active else active == "true"
         )
-    except HTTPException as exc:
-        if exc.status_code == 403:
+    except ServiceError as exc:
+        if exc.status == 403:
             raise
-        return _settings_page(request, shop, user, state, exc.status_code, error=exc.detail)
+        return _settings_page(request, shop, user, state, exc.status, error=str(exc))
     log.info("user %r of %s changed by %r", username, shop, user.username)
     return _settings_page(request, shop, user, state, saved=True)
 
@@ -529,9 +526,7 @@ def install(app: FastAPI) -> None:
         message = {403: "forbidden", 404: "not_found"}.get(exc.status_code, str(exc.detail))
         user = None
         try:
-            from jinpai.api.security import _principal
-
-            user = _principal(request, request.app.state.jinpai)
+            user = request.app.state.jinpai.identify(request)
         except Exception:  # an error page must render even when the store is down
             user = None
         return render(request, "error.html", user, exc.status_code, message=message)

@@ -15,12 +15,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
-from jinpai.api.params import ShopId
-from jinpai.api.security import PageUser, State, check_manager
 from jinpai.management.plans import SALES_TARGET_COMPLETION
 from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.services import shop_settings as ss
+from jinpai.services.access import check_manager
 from jinpai.settings import DEFAULT_PROFILE
+from jinpai.web.deps import PageUser, ShopId, State
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jinpai.web")
@@ -32,7 +32,7 @@ BLANK_DEDUCTIONS = 2  # empty rows under the list, to add rules
 
 def settings_context(state: Any, shop: str, month: str) -> dict[str, Any]:
     """What the settings page shows of the store (empty without a store)."""
-    engine = getattr(state.accounts, "engine", None)
+    engine = state.store
     if engine is None:
         return {"stored_rules": None}
     roster = state.warehouse.roster(shop)
@@ -75,7 +75,7 @@ def _save(
     from jinpai.web.pages import _settings_page
 
     check_manager(user, shop)
-    engine = getattr(state.accounts, "engine", None)
+    engine = state.store
     if engine is None:
         raise HTTPException(400, "settings are kept in the application store")
     try:

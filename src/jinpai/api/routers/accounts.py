@@ -9,10 +9,9 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from jinpai.api import models
+from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import ShopId
-from jinpai.api.security import (
-    ApiUser,
-    State,
+from jinpai.services.access import (
     change_own_password,
     change_shop_user,
     check_manager,
@@ -54,7 +53,9 @@ def change_password(
 ) -> Response:
     """Change the caller's password (the current one is asked again). Every other session of
     the caller ends; API tokens stay valid (revoke them apart)."""
-    change_own_password(request, state, user, body.current_password, body.new_password)
+    address = request.client.host if request.client else "-"
+    keep = getattr(request.state, "session_key", None)
+    change_own_password(state, user, body.current_password, body.new_password, address, keep)
     return Response(status_code=204)
 
 

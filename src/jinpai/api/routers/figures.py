@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from jinpai.api import models
+from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import (
     AgentId,
     AsOf,
@@ -17,13 +18,11 @@ from jinpai.api.params import (
     Profile,
     ShopId,
     Start,
-    check_day,
-    input_errors,
-    period_query,
 )
-from jinpai.api.security import ApiUser, State, check_agent, check_manager, check_shop
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services.access import check_agent, check_manager, check_shop
 from jinpai.services.daily_sheet import agent_month, agent_rows, daily_sheet, ranking
+from jinpai.services.periods import check_day, period_query
 
 router = APIRouter(prefix="/api/v1", tags=["figures"], responses=models.ERRORS)
 _DEFAULT_SORT = models.SortableMetric("sales")  # type: ignore[call-arg]
@@ -65,9 +64,8 @@ def shop_report(
 ) -> dict[str, Any]:
     """The shop's figures and its figures per day (owners and supervisors)."""
     check_manager(user, shop)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
-        report = state.warehouse.report(shop, q.start, q.end, **q.options)
+    q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
+    report = state.warehouse.report(shop, q.start, q.end, **q.options)
     return {
         "shop_id": shop,
         "period": report["period"],
@@ -95,12 +93,9 @@ def agents(
 ) -> dict[str, Any]:
     """The agents ranked by a metric; an agent sees only their own row."""
     check_shop(user, shop)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
-        report = state.warehouse.report(shop, q.start, q.end, **q.options)
-        rows = ranking(
-            agent_rows(report, state.warehouse.roster(shop)), sort.value, order == "desc"
-        )
+    q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
+    report = state.warehouse.report(shop, q.start, q.end, **q.options)
+    rows = ranking(agent_rows(report, state.warehouse.roster(shop)), sort.value, order == "desc")
     if not user.manages:
         rows = [r for r in rows if r["agent_id"] == user.agent_id]
     first = (page - 1) * per_page
@@ -126,9 +121,8 @@ def agent(
 ) -> dict[str, Any]:
     """One agent's figures over the period and their daily trend lines."""
     check_agent(user, shop, agent_id)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
-        found = agent_month(state.warehouse, shop, agent_id, q.start, q.end, **q.options)
+    q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
+    found = agent_month(state.warehouse, shop, agent_id, q.start, q.end, **q.options)
     if found is None:
         raise HTTPException(404, f"no agent {agent_id!r} in shop {shop!r} for this period")
     return found
@@ -155,9 +149,8 @@ def figure(
         check_agent(user, shop, agent)
         if CATALOGUE[metric_id].shop_only:
             raise HTTPException(400, f"metric {metric_id!r} is shop only: leave out agent")
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
-        report = state.warehouse.report(shop, q.start, q.end, **q.options)
+    q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
+    report = state.warehouse.report(shop, q.start, q.end, **q.options)
     if agent is None:
         value = (report.get("shop") or {}).get(metric_id)
     else:
@@ -197,11 +190,10 @@ def explain(
         check_manager(user, shop)
     else:
         check_agent(user, shop, agent)
-    with input_errors():
-        q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
-        return state.warehouse.explain(
-            shop, metric.value, q.start, q.end, agent_id=agent, limit=limit, **q.options
-        )
+    q = period_query(state.warehouse, shop, month, start, end, profile, as_of)
+    return state.warehouse.explain(
+        shop, metric.value, q.start, q.end, agent_id=agent, limit=limit, **q.options
+    )
 
 
 @router.get("/shops/{shop}/daily", response_model=models.DailySheet)
@@ -215,8 +207,7 @@ def daily(
     trends and the weekday x hour load. An agent gets their own row only."""
     check_shop(user, shop)
     check_day(day)
-    with input_errors():
-        sheet = daily_sheet(state.warehouse, shop, day).to_dict()
+    sheet = daily_sheet(state.warehouse, shop, day).to_dict()
     if not user.manages:
         # the shop's totals and trends are the team's figures: an agent sees their own row
         sheet["agents"] = [a for a in sheet["agents"] if a["agent_id"] == user.agent_id]

@@ -9,41 +9,17 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from jinpai.api import models
-from jinpai.api.params import Month, ShopId, input_errors
-from jinpai.api.security import ApiUser, AppState, State, check_manager, check_shop
+from jinpai.api.deps import ApiUser, State
+from jinpai.api.params import Month, ShopId
 from jinpai.exports import management_sheets
-from jinpai.services import plans as management
-from jinpai.services.daily_sheet import default_month
+from jinpai.services.access import check_manager
+from jinpai.services.plans import month_result
 
 router = APIRouter(prefix="/api/v1", tags=["management"], responses=models.ERRORS)
 
 Kind = Annotated[str, Path(pattern="^(score|pay|grade)$", description="score, pay or grade")]
 Role = Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def month_result(
-    state: AppState, user: Any, kind: str, shop: str, month: str | None, role: str | None
-) -> dict[str, Any]:
-    check_shop(user, shop)
-    with input_errors():
-        result = management.run(
-            state.warehouse,
-            getattr(state.accounts, "engine", None),
-            kind,
-            shop,
-            month or default_month(state.warehouse, shop),
-            role,
-        )
-    if not user.manages:
-        # an agent sees their own scorecard, pay and grade, never the team's
-        result = {
-            **result,
-            "agents": [a for a in result["agents"] if a.get("agent_id") == user.agent_id],
-        }
-        for key in ("totals", "promotion_candidates", "bottom", "changes"):
-            result.pop(key, None)
-    return result
 
 
 # the .xlsx route is registered first: {kind} would otherwise swallow 'pay.xlsx'

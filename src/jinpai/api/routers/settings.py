@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, HTTPException
 
 from jinpai.api import models
+from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import Month, ShopId
-from jinpai.api.security import ApiUser, AppState, State, check_manager
 from jinpai.management.grading import GradingRules
 from jinpai.services import shop_settings as ss
+from jinpai.services.access import check_manager
+from jinpai.services.app_state import AppState
 from jinpai.services.daily_sheet import default_month
 
 router = APIRouter(
