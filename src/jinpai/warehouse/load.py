@@ -141,6 +141,20 @@ def _pseudonymise(con: duckdb.DuckDBPyConnection, secret: str) -> None:
     con.unregister(PSEUDONYMS)
 
 
+# stored extras and the column each is read from (validation keeps the status cell as
+# status_raw; None: computed for every row)
+_EXTRA_SOURCES = {"status_raw": "status", "occurrence": None}
+
+
+def given_columns(plan: Plan) -> set[str]:
+    """The stored data columns a file gives: its own (named, mapped or derived) and what the
+    import computes from them. An update leaves every other column as it is stored."""
+    given = {c for c in plan.schema.column_names if c in plan.sources}
+    if plan.closed_after_payment_refunded:  # refunds follow from the status and payment
+        given.add("refund_amount")
+    return given | {e for e, s in _EXTRA_SOURCES.items() if s is None or s in given}
+
+
 def _key_sql(schema: TableSchema) -> tuple[str, str, str]:
     """(base key, occurrence, row_key) expressions: one md5 per row, a window only for messages.
 
@@ -277,7 +291,7 @@ def import_file(
         _pseudonymise(con, options.buyer_secret)
 
     dups = _build_stage(con, schema, raw.path.name, import_id)
-    outcome.stored, outcome.updated = upsert(con, schema, STAGE)
+    outcome.stored, outcome.updated = upsert(con, schema, STAGE, given_columns(plan))
 
     bad = con.execute(
         f"SELECT _row, _errors, shop_id FROM {PARSED} WHERE _errors IS NOT NULL ORDER BY _row"

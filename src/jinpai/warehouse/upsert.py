@@ -2,10 +2,15 @@
 
 A staged row whose key is new is inserted; one whose key exists with different data updates the
 stored row (with the new lineage); an identical one leaves the stored row untouched, keeping its
-original ``seq``.
+original ``seq``. An update writes only the columns the file gives: a column left out of a file
+keeps its stored values (an export of a few columns never wipes the others), while a column the
+file has sets every row it names, an empty cell too (it empties the stored value, or sets the
+column's default).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import duckdb
 
@@ -13,11 +18,19 @@ from jinpai.canonical.schema import TableSchema
 from jinpai.warehouse.tables import data_columns, q, stored_columns
 
 
-def upsert(con: duckdb.DuckDBPyConnection, schema: TableSchema, stage: str) -> tuple[int, int]:
-    """Merge ``stage`` (same columns as the table) into the table; returns (stored, updated)."""
+def upsert(
+    con: duckdb.DuckDBPyConnection,
+    schema: TableSchema,
+    stage: str,
+    given: Collection[str] | None = None,
+) -> tuple[int, int]:
+    """Merge ``stage`` (same columns as the table) into the table; returns (stored, updated).
+
+    ``given``: the data columns the file gives (None: all); an update leaves the others alone.
+    """
     target = q(schema.name)
-    data = [n for n, _ in data_columns(schema)]
-    changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in data)
+    data = [n for n, _ in data_columns(schema) if given is None or n in given]
+    changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in data) or "false"
     sets = ", ".join(
         f"{q(c)} = s.{q(c)}" for c in [*data, "source_file", "source_row", "seq", "import_id"]
     )
