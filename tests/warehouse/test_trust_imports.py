@@ -64,7 +64,7 @@ def agent_row(db: Path, agent_id: str) -> tuple[object, ...]:
 def import_text(tmp_path: Path, db: Path, name: str, text: str) -> dict[str, int]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    result = services.import_path(path, db=db, shop="demo").to_json()["tables"]
+    result = imports.import_path(path, get_settings(), db=db, shop="demo").to_json()["tables"]
     return next(iter(result.values()))
 
 
