@@ -263,7 +263,45 @@ def render_data_md() -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"metrics": render_metrics_md, "cli": render_cli_md, "data": render_data_md}
+def render_settings_md() -> str:
+    """Every setting: the installation's (environment), the web app's and a shop's rules."""
+    from jinpai.settings import Settings, WebSettings
+
+    lines = [
+        "# Settings reference",
+        "",
+        "Generated from the code by `python -m jinpai.docs`; do not edit by hand.",
+        "",
+        "The installation and the web app read their settings from environment variables (or a",
+        "`.env` file in the folder jinpai runs in) once, when a command or the server starts.",
+        "A shop's rules (its profile and windows) are kept per shop in the application store and",
+        "edited on the settings page, with `--profile`/`--settings` on the command line.",
+    ]
+    for title, model, prefix in (
+        ("Installation 安装", Settings, "JINPAI_"),
+        ("Web app and API 网页与接口", WebSettings, "JINPAI_WEB_"),
+        ("A shop's rules 店铺口径 (per shop; defaults of the taobao profile)", RuleSettings, None),
+    ):
+        lines += ["", f"## {title}", "", "| setting | 名称 | default | what it does |"]
+        lines.append("| --- | --- | --- | --- |")
+        for name, field in model.model_fields.items():
+            key = f"`{prefix}{name.upper()}`" if prefix else f"`{name}`"
+            default = _default(field.default) if field.default != "" else ""
+            if model is RuleSettings:
+                default = _cell(setting_text(RuleSettings(), name))
+            lines.append(
+                f"| {key} | {_cell(field.title or '')} | {default} "
+                f"| {_cell(field.description or '')} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {
+    "metrics": render_metrics_md,
+    "cli": render_cli_md,
+    "data": render_data_md,
+    "settings": render_settings_md,
+}
 
 
 def write(folder: Path, names: Iterable[str] = RENDERERS, check: bool = False) -> list[Path]:

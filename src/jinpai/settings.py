@@ -20,31 +20,51 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class Settings(BaseSettings):
+    """The installation's settings (``JINPAI_*`` variables or a ``.env`` file)."""
+
     model_config = SettingsConfigDict(env_prefix="JINPAI_", env_file=".env", extra="ignore")
 
-    home: Path = Field(default=Path(".jinpai"), description="folder for the installation's files")
+    home: Path = Field(
+        default=Path(".jinpai"), title="安装目录", description="folder for the installation's files"
+    )
     warehouse: Path | None = Field(
         default=None,
+        title="数据仓库文件",
         description="DuckDB file of the canonical tables (default: HOME/warehouse.duckdb)",
     )
     database_url: str | None = Field(
-        default=None, description="application database (default: sqlite file HOME/jinpai.sqlite)"
+        default=None,
+        title="应用数据库",
+        description="application database (default: sqlite file HOME/jinpai.sqlite)",
     )
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        title="计算引擎",
+        description="duckdb (embedded) or spark (PySpark over Parquet, for data beyond one machine)",
+    )
     memory_limit: str | None = Field(
         default="1500MB",
         pattern=r"^(\d+(\.\d+)?\s*[KMGT]i?B)?$",
+        title="内存上限",
         description="memory a DuckDB report or import may use before it spills to disk, like "
         "'1500MB' or '8GB' (empty: DuckDB's own default, 80% of RAM); more memory, faster large "
         "reports and imports",
     )
-    profile: str = Field(default=DEFAULT_PROFILE, description="default rule profile")
-    timezone: str = Field(
-        default=DEFAULT_TIMEZONE, description="timezone of a shop without its own"
+    profile: str = Field(
+        default=DEFAULT_PROFILE,
+        title="默认规则口径",
+        description="rule profile of a shop that has chosen none: taobao, pdd, jd or raw",
     )
-    pseudonymise_buyers: bool = False
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE, title="默认时区", description="timezone of a shop without its own"
+    )
+    pseudonymise_buyers: bool = Field(
+        default=False,
+        title="买家化名",
+        description="store buyer ids as keyed pseudonyms (needs buyer_secret)",
+    )
     buyer_secret: str = Field(
-        default="", description="per-installation secret for buyer pseudonyms"
+        default="", title="化名密钥", description="per-installation secret for buyer pseudonyms"
     )
 
     @property
@@ -63,15 +83,36 @@ class WebSettings(BaseSettings):
 
     secret_key: str = Field(
         default="",
+        title="会话签名密钥",
         description="key that signs session cookies (default: a random key kept in HOME/web.key)",
     )
-    https_only: bool = Field(default=False, description="send the session cookie over HTTPS only")
-    session_hours: int = Field(default=12, ge=1, le=24 * 30)
-    login_failures: int = Field(default=5, ge=1, description="failures allowed per window")
-    login_window_s: int = Field(default=15 * 60, ge=1)
-    max_upload_mb: int = Field(default=200, ge=1)
-    default_lang: str = Field(default="zh", pattern="^(zh|en)$")
-    report_cache_size: int = Field(default=32, ge=1)
+    https_only: bool = Field(
+        default=False, title="仅 HTTPS 会话", description="send the session cookie over HTTPS only"
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, title="会话时长", description="hours a sign-in lasts idle"
+    )
+    login_failures: int = Field(
+        default=5, ge=1, title="登录失败上限", description="failed sign-ins allowed per window"
+    )
+    login_window_s: int = Field(
+        default=15 * 60,
+        ge=1,
+        title="登录失败计数窗口",
+        description="seconds over which failed sign-ins are counted",
+    )
+    max_upload_mb: int = Field(
+        default=200, ge=1, title="上传文件上限", description="largest file an upload takes, MB"
+    )
+    default_lang: str = Field(
+        default="zh",
+        pattern="^(zh|en)$",
+        title="默认语言",
+        description="language of the pages before a person picks one: zh or en",
+    )
+    report_cache_size: int = Field(
+        default=32, ge=1, title="报表缓存", description="reports the app keeps computed"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -274,4 +274,3 @@ TABLES: dict[str, TableSchema] = {
 # columns every stored row carries besides its table's own
 SHOP_ID = "shop_id"
 DEFAULT_SHOP = "default"
-LINEAGE_COLUMNS = ("source_file", "source_row", "seq", "import_id")

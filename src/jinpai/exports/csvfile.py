@@ -51,13 +51,3 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)  # the shortest text that reads back to the same float
     return str(value)
-
-
-def rows_csv(columns: list[str], rows: list[Mapping[str, Any]]) -> str:
-    """Plain rows (an explanation's block rows) as CSV."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(cell(row.get(c)) for c in columns)
-    return out.getvalue()

@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from jinpai.metrics.base import Level
-from jinpai.metrics.rules import MICROS_PER_DAY, RuleSettings
+from jinpai.metrics.rules import RuleSettings
 
 EPOCH = date(1970, 1, 1)
 
@@ -122,10 +122,6 @@ class MetricContext:
     @property
     def orders(self) -> ir.Table:
         return self.tables["orders"]
-
-    def day_start_lus(self, day: ir.IntegerValue | int) -> ir.IntegerValue | int:
-        """Local epoch microseconds of the start of a shop-local day index."""
-        return day * MICROS_PER_DAY
 
 
 def _null_after(us: ir.IntegerValue, as_of_us: int) -> ir.IntegerValue:

@@ -22,27 +22,75 @@ MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
 class RuleSettings(BaseModel):
     """Every window and threshold the metric catalogue uses (metrics.md, Settings)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # inf/nan would pass the bounds and then break the store's JSON and numeric columns
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    profile: str = DEFAULT_PROFILE
+    profile: str = Field(
+        DEFAULT_PROFILE, title="规则口径", description="taobao, pdd, jd or raw (metrics.md)"
+    )
     service_hours: tuple[time, time | None] = Field(
         default=(time(8), time(23)),
+        title="服务时间",
         description="rounds beginning outside [start, end) are not counted; end None = 24:00",
     )
-    round_cap_s: float | None = Field(600, description="counted round duration cap; None = no cap")
-    fast_response_s: float = Field(180, description="threshold of fast_response_rate")
-    slow_response_s: float = Field(100, description="a round longer than this is slow")
-    reply_within_s: float | None = Field(
-        None, description="a buyer-day counts as replied only if every counted round met it"
+    round_cap_s: float | None = Field(
+        600,
+        gt=0,
+        le=86_400,
+        title="单轮时长上限（秒）",
+        description="counted round duration cap; None = no cap",
     )
-    order_window_days: int = Field(2, ge=1, description="conversion window and credit lookback")
-    after_sales_days: int = Field(15, ge=0, description="0 disables the after-sales exclusion")
-    reminder_success_hours: float = Field(72, description="a reminder succeeds if paid within")
-    shift_only: bool = Field(False, description="count only rounds inside the agent's shifts")
-    churn_lookback_days: int = Field(180, ge=1)
-    repurchase_days: int = Field(30, ge=1, description="N of new_customer_repurchase_nd")
-    retention_days: int = Field(7, ge=1, description="N of new_customer_retention_nd")
-    case_sla_hours: float = Field(48, description="case_sla_rate threshold")
+    fast_response_s: float = Field(
+        180, gt=0, title="快速响应阈值（秒）", description="threshold of fast_response_rate"
+    )
+    slow_response_s: float = Field(
+        100, gt=0, title="慢响应阈值（秒）", description="a round longer than this is slow"
+    )
+    reply_within_s: float | None = Field(
+        None,
+        gt=0,
+        title="回复时限（秒）",
+        description="a buyer-day counts as replied only if every counted round met it",
+    )
+    order_window_days: int = Field(
+        2,
+        ge=1,
+        le=60,
+        title="下单窗口（天）",
+        description="conversion window and credit lookback",
+    )
+    after_sales_days: int = Field(
+        15,
+        ge=0,
+        le=365,
+        title="售后排除期（天）",
+        description="0 disables the after-sales exclusion",
+    )
+    reminder_success_hours: float = Field(
+        72,
+        gt=0,
+        le=24 * 30,
+        title="催付成功时限（小时）",
+        description="a reminder succeeds if paid within",
+    )
+    shift_only: bool = Field(
+        False, title="仅计排班时段", description="count only rounds inside the agent's shifts"
+    )
+    churn_lookback_days: int = Field(
+        180,
+        ge=1,
+        title="流失回看期（天）",
+        description="old_customer_churn: buyers of these days before the period, lost if none in it",
+    )
+    repurchase_days: int = Field(
+        30, ge=1, title="复购统计天数", description="N of new_customer_repurchase_nd"
+    )
+    retention_days: int = Field(
+        7, ge=1, title="留存统计天数", description="N of new_customer_retention_nd"
+    )
+    case_sla_hours: float = Field(
+        48, gt=0, title="售后工单时限（小时）", description="case_sla_rate threshold"
+    )
 
     @field_validator("service_hours", mode="before")
     @classmethod

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -18,14 +19,18 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    create_model,
     field_validator,
 )
 
 from jinpai.management.grading import GradingRules, Rule
 from jinpai.management.pay import BonusPool, DeductionRule, PayTerms
 from jinpai.management.versions import MONTH_PATTERN, normalise_month
+from jinpai.metrics.rules import RuleSettings
+from jinpai.settings import DEFAULT_PROFILE
 
 Profile = Literal["taobao", "pdd", "jd", "raw"]
+HOURS_PATTERN = r"^\d{1,2}(:\d{2})?-\d{1,2}(:\d{2})?$"
 # the windows the settings page shows and edits (the API takes any RuleSettings field)
 RULE_FIELDS = (
     "service_hours",
@@ -54,29 +59,34 @@ def _problems(exc: ValidationError) -> str:
 # --- request and response models (OpenAPI) ----------------------------------------------------
 
 
-class RulesIn(BaseModel):
-    """A rule profile and the windows that differ from it; a field left out keeps the profile's
-    value. ``round_cap_s`` and ``reply_within_s`` take ``null`` for no cap / no threshold."""
-
-    # inf/nan would pass ge=0 and then break the store's JSON and numeric columns
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    profile: Profile = "taobao"
-    service_hours: str | None = Field(
-        None, examples=["08:00-23:00"], pattern=r"^\d{1,2}(:\d{2})?-\d{1,2}(:\d{2})?$"
+def _rules_in() -> type[BaseModel]:
+    """``RulesIn``: every field of :class:`RuleSettings` with its bounds, optional (a field left
+    out keeps the profile's value), so a bound is written once, on the domain model; the service
+    hours as the text the forms send."""
+    fields: dict[str, Any] = {"profile": (Profile, DEFAULT_PROFILE)}
+    for name, field in RuleSettings.model_fields.items():
+        if name == "profile":
+            continue
+        if name == "service_hours":
+            hours = Field(None, examples=["08:00-23:00"], pattern=HOURS_PATTERN)
+            fields[name] = (str | None, hours)
+            continue
+        base = field.annotation
+        if get_origin(base) in (UnionType, Union):  # float | None: the bounds are the float's
+            base = next(a for a in get_args(base) if a is not type(None))
+        bounded = Annotated[base, *field.metadata] if field.metadata else base
+        fields[name] = (bounded | None, Field(None, description=field.description))
+    return create_model(
+        "RulesIn",
+        __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
+        __doc__="A rule profile and the windows that differ from it; a field left out keeps the "
+        "profile's value. ``round_cap_s`` and ``reply_within_s`` take ``null`` for no cap / no "
+        "threshold.",
+        **fields,
     )
-    round_cap_s: float | None = Field(None, gt=0, le=86_400)
-    order_window_days: int | None = Field(None, ge=1, le=60)
-    after_sales_days: int | None = Field(None, ge=0, le=365)
-    reminder_success_hours: float | None = Field(None, gt=0, le=24 * 30)
-    fast_response_s: float | None = Field(None, gt=0)
-    slow_response_s: float | None = Field(None, gt=0)
-    reply_within_s: float | None = Field(None, gt=0)
-    shift_only: bool | None = None
-    churn_lookback_days: int | None = Field(None, ge=1)
-    repurchase_days: int | None = Field(None, ge=1)
-    retention_days: int | None = Field(None, ge=1)
-    case_sla_hours: float | None = Field(None, gt=0)
+
+
+RulesIn = _rules_in()
 
 
 class RulesOut(BaseModel):

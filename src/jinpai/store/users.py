@@ -70,12 +70,6 @@ def set_active(session: Session, username: str, active: bool) -> None:
     session.flush()
 
 
-def set_shops(session: Session, username: str, shops: Iterable[str]) -> None:
-    user = _require_user(session, username)
-    user.shops = [ensure_shop(session, shop_id) for shop_id in dict.fromkeys(shops)]
-    session.flush()
-
-
 def owns_every_shop(user: User) -> bool:
     """The installation's owner: an owner named for no shop (``jinpai user add NAME --role
     owner``). An owner named for shops owns those only; the app and the API only ever add users
