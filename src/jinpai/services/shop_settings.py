@@ -27,6 +27,7 @@ from jinpai.management.grading import GradingRules, Rule
 from jinpai.management.pay import BonusPool, DeductionRule, PayTerms
 from jinpai.management.versions import MONTH_PATTERN, normalise_month
 from jinpai.metrics.rules import RuleSettings
+from jinpai.services.errors import InputError
 from jinpai.settings import DEFAULT_PROFILE
 
 Profile = Literal["taobao", "pdd", "jd", "raw"]
@@ -221,14 +222,13 @@ def _json_value(name: str, value: Any) -> Any:
     return value.isoformat() if isinstance(value, time) else value
 
 
-def effective_rules(profile: str, overrides: dict[str, Any]) -> Any:
-    from jinpai.metrics.rules import rule_settings
+def effective_rules(profile: str, overrides: dict[str, Any]) -> RuleSettings:
+    """The rules of ``profile`` with ``overrides``, through the one resolver of a shop's rules."""
+    from jinpai.services.rules import resolve_rules
 
     try:
-        return rule_settings(profile, **overrides)
-    except ValidationError as exc:
-        raise SettingsError(f"bad settings: {_problems(exc)}") from None
-    except ValueError as exc:
+        return resolve_rules(None, {**overrides, "profile": profile}, profile)
+    except InputError as exc:
         raise SettingsError(str(exc)) from None
 
 
