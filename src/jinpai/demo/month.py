@@ -9,31 +9,19 @@ from rich.console import Console
 from rich.table import Table
 
 from jinpai import services
+from jinpai.display import format_number
 from jinpai.exports.tables import report_tables
 from jinpai.exports.xlsx import write_report_xlsx
+from jinpai.management.plans import KPI_SCORE, figure_unit
 from jinpai.management.sheets import write_workbook
-from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.metrics.base import Unit
+from jinpai.metrics.catalogue import CATALOGUE, tagged
 from jinpai.settings import get_settings
 
 DEMO_MONTH_START = date(2024, 3, 1)
 DEMO_MONTH = "2024-03"
-# the report shows these; the workbook and `jinpai report` carry the whole catalogue
-SUMMARY_METRICS = (
-    "inquiries",
-    "inquiry_conversion",
-    "inquiry_to_payment",
-    "avg_response_s",
-    "first_response_s",
-    "fast_response_rate",
-    "reply_rate",
-    "sales",
-    "aov",
-    "silent_order_share",
-    "silent_paid_share",
-    "reminder_success_rate",
-    "handling_hours",
-    "repeat_customer_share",
-)
+# the report shows the metrics tagged summary; the workbook and `jinpai report` carry them all
+SUMMARY_METRICS = tagged("summary")
 
 
 def run_demo_month(folder: Path, db: Path | None, console: Console) -> None:
@@ -109,9 +97,11 @@ def _management_summary(results: dict[str, dict]) -> Table:
         table.add_row(
             agent,
             row.get("role") or "",
-            "—" if kpi is None else f"{kpi:.1f}",
-            *(f"{row[k]:,.2f}" for k in ("base", "commission", "reminder_commission", "award")),
-            f"{row['total']:,.2f}",
+            format_number(kpi, figure_unit(KPI_SCORE)),
+            *(
+                format_number(row[k], Unit.YUAN)
+                for k in ("base", "commission", "reminder_commission", "award", "total")
+            ),
             grade_with_reason(grade.get(agent), results["grade"]["rule"]),
         )
     return table

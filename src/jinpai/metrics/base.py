@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import ibis
-
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -36,6 +34,8 @@ def exact_mean(
 def entries(table: ir.Table, keys: Sequence[str], entry: Sequence[str]) -> ir.Table:
     """One row per ``keys`` whose ``value`` is the list of its rows' ``entry`` columns (structs):
     the rows of an object figure, read back by the figure's ``shape`` (in no set order)."""
+    import ibis  # here: declarations are read without loading Ibis (the CLI's start-up)
+
     value = ibis.struct({name: table[name] for name in entry}).collect()
     return table.group_by(list(keys)).aggregate(value=value)
 
