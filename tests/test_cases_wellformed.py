@@ -1,8 +1,9 @@
 """The golden metric cases of ``tests/cases/`` are well formed.
 
 This test needs no engine: it loads every case file and checks its structure against the
-canonical tables of ``spec/data.md`` and the metric catalogue of ``spec/metrics.md`` so that a
-malformed case fails here, fast, with the file and the place named. The engine's own tests run
+canonical tables of ``spec/data.md`` and the metric catalogue's own declarations (ids, units,
+grains, the shape of object figures) so that a malformed case fails here, fast, with the file
+and the place named. The engine's own tests run
 the cases (see ``tests/cases/README.md``).
 """
 
@@ -16,6 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+
+from jinpai.metrics.base import Aggregate, Composite, Level, Metric, Unit
+from jinpai.metrics.catalogue import CATALOGUE
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
@@ -120,67 +124,12 @@ CHOICES = {
     "rating_kind": {"quality_check", "exam", "csat", "dsr", "attendance", "supervisor"},
 }
 
-# the catalogue ids of metrics.md
-METRICS = {
-    # chat
-    "consulting_buyers", "received_buyers", "rounds", "avg_response_s", "first_response_s",
-    "median_response_s", "p90_response_s", "fast_response_rate", "slow_buyers",
-    "replied_buyers", "reply_rate", "unreplied_buyers", "answer_ratio", "avg_reception_s",
-    "transfers_out",
-    # inquiries, credit, sales
-    "inquiries", "ordering_buyers", "paying_buyers", "next_day_paying_buyers",
-    "inquiry_conversion", "order_to_payment", "inquiry_to_payment",
-    "inquiry_to_next_day_payment", "sales", "aov", "aov_index", "items_per_buyer",
-    "secured_silent_buyers", "secured_silent_sales", "silent_order_share", "silent_paid_share",
-    # shop volume
-    "orders_created", "orders_paid", "paid_sales", "paid_buyers", "inquiry_sales_share",
-    # reminders
-    "reminders_sent", "reminded_orders", "recovered_orders", "recovered_sales",
-    "reminder_success_rate",
-    # cases
-    "cases_opened", "cases_resolved", "handling_hours", "case_sla_rate", "dispute_rate",
-    # customers
-    "repeat_customer_share", "old_customer_churn", "purchase_cycle_days",
-    "new_customer_conversion", "new_customer_repurchase_nd", "new_customer_retention_nd",
-    # team
-    "online_days",
-}  # fmt: skip
-COMPOSITES = {
-    "hourly_load",
-    "off_hours_inquiries",
-    "reminder_success_by_script",
-    "reminder_success_by_channel",
-}
-SHOP_ONLY = {
-    "silent_order_share",
-    "silent_paid_share",
-    "inquiry_sales_share",
-    "hourly_load",
-    "off_hours_inquiries",
-}
-AGENT_ONLY = {"online_days"}
-# values that are fractions in [0, 1]
-RATES = {
-    "fast_response_rate", "reply_rate", "inquiry_conversion", "order_to_payment",
-    "inquiry_to_payment", "inquiry_to_next_day_payment", "silent_order_share",
-    "silent_paid_share", "inquiry_sales_share", "reminder_success_rate", "case_sla_rate",
-    "dispute_rate", "repeat_customer_share", "old_customer_churn", "new_customer_conversion",
-    "new_customer_repurchase_nd", "new_customer_retention_nd",
-}  # fmt: skip
-# counts: integers >= 0, never null
-COUNTS = {
-    "consulting_buyers", "received_buyers", "rounds", "slow_buyers", "replied_buyers",
-    "unreplied_buyers", "transfers_out", "inquiries", "ordering_buyers", "paying_buyers",
-    "next_day_paying_buyers", "secured_silent_buyers", "orders_created", "orders_paid",
-    "paid_buyers", "reminders_sent", "reminded_orders", "recovered_orders", "cases_opened",
-    "cases_resolved", "online_days",
-}  # fmt: skip
-# sums: never null
-SUMS = {"sales", "secured_silent_sales", "paid_sales", "recovered_sales"}
+# every fact about a metric (its id, unit, grain, the shape of an object figure) is the
+# catalogue's own declaration; these are the units whose figures are never negative
+NON_NEGATIVE = {Unit.COUNT, Unit.SECONDS, Unit.HOURS, Unit.DAYS, Unit.INDEX, Unit.ITEMS}
 
 TS_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
 FRACTION = re.compile(r"^\s*-?\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*$")
-SHIFT_KEY = re.compile(r"^[1-7]-([01]\d|2[0-3])$")
 
 
 def parse_ts(value: object) -> dt.datetime:
@@ -342,58 +291,64 @@ def test_tables(case):
                 assert parse_ts(rec["ends_at"]) > parse_ts(rec["starts_at"]), where
 
 
-def _check_composite(metric: str, value: object, where: str) -> None:
+def never_null(metric: Metric) -> bool:
+    """A count, or a figure that is 0 on a grain row without rows (a sum): never undefined."""
+    return metric.unit is Unit.COUNT or (isinstance(metric, Aggregate) and metric.empty is not None)
+
+
+def whole(metric: Metric) -> bool:
+    """A count of things, or of days when no rows make it 0 (a count, not a mean of days)."""
+    return metric.unit is Unit.COUNT or (metric.unit is Unit.DAYS and never_null(metric))
+
+
+def _check_figure(unit: Unit, value: object, where: str, *, null: bool, integral: bool) -> None:
+    """One number of its unit: ``null`` when it may be undefined, ``integral`` when whole."""
+    n = expected_number(value)
+    if n is None:
+        assert null, f"{where}: never null (a count, or 0 without rows)"
+        return
+    if integral:
+        assert n.denominator == 1, f"{where}: a count is a whole number"
+    if unit is Unit.RATE:
+        assert 0 <= n <= 1, f"{where}: rate outside [0, 1]"
+    if unit in NON_NEGATIVE:
+        assert n >= 0, f"{where}: a {unit} figure is never negative"
+
+
+def _check_object(metric: Composite, value: object, where: str) -> None:
+    """An object figure as its declaration shapes it: keys matching ``keys`` (the keys of its
+    empty figure when that has any), entries of its ``parts``."""
     # {} is the figure of nothing (no inquiry, no reminder)
-    assert isinstance(value, dict), f"{where}: {metric} must be a mapping"
-    if metric == "hourly_load":
-        for key, cell in value.items():
-            assert SHIFT_KEY.match(str(key)), f"{where}: hourly_load key {key!r} not 'D-HH'"
-            assert isinstance(cell, dict) and set(cell) <= {"inquiries", "rounds"} and cell
-            for v in cell.values():
-                assert isinstance(v, int) and v >= 0
-    elif metric == "off_hours_inquiries":
-        assert set(value) == {"off_hours", "staffed"}, f"{where}: off_hours / staffed"
-        for part in value.values():
-            assert set(part) <= {"inquiries", "paying_buyers", "inquiry_to_payment"} and part
-            for k, v in part.items():
-                n = expected_number(v)
-                if k != "inquiry_to_payment":
-                    assert n is not None and n.denominator == 1 and n >= 0
-                elif n is not None:
-                    assert 0 <= n <= 1
-    else:  # per script / channel
-        for key, part in value.items():
-            assert isinstance(key, str) and key
-            if metric == "reminder_success_by_channel":
-                assert key in CHOICES["channel"], f"{where}: channel {key!r}"
-            assert set(part) <= {"reminded_orders", "recovered_orders", "rate"} and part
-            for k, v in part.items():
-                n = expected_number(v)
-                if k == "rate":
-                    assert n is None or 0 <= n <= 1
-                else:
-                    assert n is not None and n.denominator == 1 and n >= 0
+    assert isinstance(value, dict), f"{where}: {metric.id} must be a mapping"
+    fixed = metric.empty()
+    if fixed:
+        assert set(value) == set(fixed), f"{where}: keys must be {sorted(fixed)}"
+    for key, entry in value.items():
+        assert isinstance(key, str) and re.fullmatch(metric.keys, key), (
+            f"{where}: key {key!r} does not match {metric.keys!r}"
+        )
+        assert isinstance(entry, dict) and entry, f"{where}.{key}: an entry of parts"
+        assert set(entry) <= set(metric.parts), f"{where}.{key}: parts are {sorted(metric.parts)}"
+        for part, v in entry.items():
+            unit = metric.parts[part]
+            counted = unit is Unit.COUNT
+            _check_figure(unit, v, f"{where}.{key}.{part}", null=not counted, integral=counted)
 
 
 def _check_metrics(block: object, where: str, level: str) -> int:
     assert isinstance(block, dict) and block, f"{where}: empty metric block"
-    for metric, value in block.items():
-        here = f"{where}.{metric}"
-        assert metric in METRICS or metric in COMPOSITES, f"{here}: unknown metric id"
+    for metric_id, value in block.items():
+        here = f"{where}.{metric_id}"
+        metric = CATALOGUE.get(metric_id)
+        assert metric is not None, f"{here}: unknown metric id"
         if level == "agent":
-            assert metric not in SHOP_ONLY, f"{here}: shop-only metric under an agent"
+            assert metric.available(Level.AGENT), f"{here}: shop-only metric under an agent"
+        if isinstance(metric, Composite) and metric.unit is Unit.OBJECT:
+            _check_object(metric, value, here)
         else:
-            assert metric not in AGENT_ONLY, f"{here}: per-agent metric under the shop"
-        if metric in COMPOSITES:
-            _check_composite(metric, value, here)
-            continue
-        n = expected_number(value)
-        if metric in COUNTS:
-            assert n is not None and n.denominator == 1 and n >= 0, f"{here}: count"
-        if metric in SUMS:
-            assert n is not None, f"{here}: a sum is 0, never null"
-        if metric in RATES and n is not None:
-            assert 0 <= n <= 1, f"{here}: rate outside [0, 1]"
+            _check_figure(
+                metric.unit, value, here, null=not never_null(metric), integral=whole(metric)
+            )
     return len(block)
 
 
@@ -480,7 +435,42 @@ def test_every_metric_profile_and_composite_is_covered():
         exp = c["expected"]
         for report in exp["shops"].values() if "shops" in exp else [exp]:
             walk(report)
-    assert METRICS - metrics == set(), f"metrics no case pins: {sorted(METRICS - metrics)}"
-    assert COMPOSITES - metrics == set(), f"composites not pinned: {COMPOSITES - metrics}"
+    unpinned = sorted(set(CATALOGUE) - metrics)
+    assert unpinned == [], f"metrics no case pins: {unpinned}"
     assert profiles == PROFILES, f"profiles without a case: {PROFILES - profiles}"
     assert "shift_only" in settings_seen
+
+
+MALFORMED = {
+    "unknown id": ("shop", {"no_such_metric": 1}),
+    "rate above 1": ("shop", {"reply_rate": 1.5}),
+    "count not whole": ("shop", {"inquiries": 2.5}),
+    "null count": ("shop", {"inquiries": None}),
+    "null sum": ("shop", {"sales": None}),
+    "days counted in halves": ("agent", {"online_days": "3/2"}),
+    "negative duration": ("shop", {"avg_response_s": -1}),
+    "shop-only under an agent": ("agent", {"silent_order_share": 0.5}),
+    "hour key": ("shop", {"hourly_load": {"8-09": {"inquiries": 1}}}),
+    "hourly count not whole": ("shop", {"hourly_load": {"1-09": {"rounds": 1.5}}}),
+    "staffed missing": ("shop", {"off_hours_inquiries": {"off_hours": {"inquiries": 1}}}),
+    "unknown channel": ("shop", {"reminder_success_by_channel": {"fax": {"rate": 0}}}),
+    "unknown part": ("shop", {"reminder_success_by_script": {"s1": {"wins": 2}}}),
+    "part rate above 1": ("shop", {"reminder_success_by_script": {"s1": {"rate": 2}}}),
+}
+
+
+@pytest.mark.parametrize(("level", "block"), MALFORMED.values(), ids=list(MALFORMED))
+def test_a_malformed_expectation_fails(level: str, block: dict) -> None:
+    with pytest.raises(AssertionError):
+        _check_metrics(block, "expected", level)
+
+
+def test_a_well_formed_expectation_passes() -> None:
+    block = {
+        "reply_rate": "2/3",
+        "online_days": 2,
+        "aov": None,
+        "hourly_load": {"1-09": {"inquiries": 1, "rounds": 2}},
+        "reminder_success_by_channel": {"sms": {"reminded_orders": 2, "rate": "1/2"}},
+    }
+    assert _check_metrics(block, "expected", "shop") == len(block)

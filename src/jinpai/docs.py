@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jinpai.metrics.base import Aggregate, Composite, Direction, Formula, Metric, Ratio
+from jinpai.metrics.base import TAGS, Aggregate, Composite, Direction, Formula, Metric, Ratio
 from jinpai.metrics.catalogue import FAMILIES
 from jinpai.metrics.rules import PROFILES, RuleSettings, rule_settings
 
@@ -85,6 +85,9 @@ def render_metrics_md() -> str:
             continue
         values = " | ".join(_cell(setting_text(p, field)) for p in profiles.values())
         lines.append(f"| {field} | {values} | {_cell(info.description or '')} |")
+    lines += ["", "## Tags", "", "A tag puts a metric on a list the app shows.", ""]
+    lines += ["| tag | a metric with the tag is |", "| --- | --- |"]
+    lines += [f"| `{tag}` | {_cell(text)} |" for tag, text in TAGS.items()]
     for family, (title, metrics) in FAMILIES.items():
         if not metrics:
             continue
@@ -111,6 +114,8 @@ def _metric_section(metric: Metric, family: str, profiles: dict[str, RuleSetting
         f"- unit: {metric.unit}; grain: {grain}; direction: {DIRECTIONS[metric.direction]}",
         f"- computed as: {_how(metric)}",
     ]
+    if metric.tags:
+        lines.append("- tags: " + ", ".join(f"`{tag}`" for tag in metric.tags))
     if metric.settings:
         lines += [
             "",

@@ -104,7 +104,7 @@ def test_xlsx_and_plan_file(folder: Path, tmp_path: Path) -> None:
 
     sheet = openpyxl.load_workbook(out)["薪资"]
     values = [c for row in sheet.iter_rows(values_only=True) for c in row]
-    assert "底薪" in values and "全勤 66.5" in values
+    assert "底薪" in values and "全勤 66.50" in values  # yuan to cents (jinpai.display)
     bad = runner.invoke(app, ["score", "--month", "2024-3x", "--data", str(folder)])
     assert bad.exit_code == 2
 

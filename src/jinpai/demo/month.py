@@ -8,10 +8,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from jinpai.display import format_number
 from jinpai.exports.management_sheets import write_workbook
 from jinpai.exports.tables import report_tables
 from jinpai.exports.xlsx import write_report_xlsx
-from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.management.plans import KPI_SCORE, figure_unit
+from jinpai.metrics.base import Unit
+from jinpai.metrics.catalogue import CATALOGUE, tagged
 from jinpai.services import management
 from jinpai.services.imports import ImportResult, import_path
 from jinpai.services.inputs import month_period
@@ -21,23 +24,8 @@ from jinpai.settings import Settings
 
 DEMO_MONTH_START = date(2024, 3, 1)
 DEMO_MONTH = "2024-03"
-# the report shows these; the workbook and `jinpai report` carry the whole catalogue
-SUMMARY_METRICS = (
-    "inquiries",
-    "inquiry_conversion",
-    "inquiry_to_payment",
-    "avg_response_s",
-    "first_response_s",
-    "fast_response_rate",
-    "reply_rate",
-    "sales",
-    "aov",
-    "silent_order_share",
-    "silent_paid_share",
-    "reminder_success_rate",
-    "handling_hours",
-    "repeat_customer_share",
-)
+# the report shows the metrics tagged summary; the workbook and `jinpai report` carry them all
+SUMMARY_METRICS = tagged("summary")
 
 
 def run_demo_month(folder: Path, db: Path | None, settings: Settings, console: Console) -> None:
@@ -114,9 +102,11 @@ def _management_summary(results: dict[str, dict]) -> Table:
         table.add_row(
             agent,
             row.get("role") or "",
-            "—" if kpi is None else f"{kpi:.1f}",
-            *(f"{row[k]:,.2f}" for k in ("base", "commission", "reminder_commission", "award")),
-            f"{row['total']:,.2f}",
+            format_number(kpi, figure_unit(KPI_SCORE)),
+            *(
+                format_number(row[k], Unit.YUAN)
+                for k in ("base", "commission", "reminder_commission", "award", "total")
+            ),
             grade_with_reason(grade.get(agent), results["grade"]["rule"]),
         )
     return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -72,13 +73,13 @@ def compute(
     for key in rows:
         values[key]
     aggregates = [m for m in metrics if isinstance(m, Aggregate)]
-    for result in _run_aggregates(ctx, aggregates, grain):
+    composites = [m for m in metrics if isinstance(m, Composite)]
+    results = chain(
+        _run_aggregates(ctx, aggregates, grain), _run_composites(ctx, composites, grain)
+    )
+    for result in results:
         for key, figures in result.items():
             values[key].update(figures)
-    for metric in metrics:
-        if isinstance(metric, Composite):
-            for key, obj in metric.compute(ctx, grain).items():
-                values[key][metric.id] = obj
     for key, figures in values.items():
         shop = _shop_figures(key, grain, shop_rows)
         for metric in metrics:
@@ -119,6 +120,15 @@ def _run_aggregates(
         keys = list(grain.keys)
         query = table.group_by(keys).aggregate(**{m.id: m.value(table) for m in members})
         yield _keyed(query.to_pyarrow(), keys, [m.id for m in members])
+
+
+def _run_composites(
+    ctx: MetricContext, metrics: list[Composite], grain: Grain
+) -> Iterable[dict[Key, dict[str, Any]]]:
+    keys = list(grain.keys)
+    for metric in metrics:
+        rows = _keyed(metric.compute(ctx, grain).to_pyarrow(), keys, ["value"])
+        yield {key: {metric.id: metric.shape(row["value"])} for key, row in rows.items()}
 
 
 def _keyed(result: pa.Table, keys: list[str], names: list[str]) -> dict[Key, dict[str, Any]]:

@@ -1,1 +1,1 @@
-"""Surfaces of a report: JSON, Rich tables, CSV and Excel sheets (display rounding lives here)."""
+"""Surfaces of a report: JSON, Rich tables, CSV and Excel sheets (rounded by jinpai.display)."""

@@ -1,6 +1,7 @@
-"""What every rendering of a report shares: column order, headers, JSON safety, display rounding.
+"""What every rendering of a report shares: column order, headers, JSON safety.
 
-Figures stay exact in JSON and CSV; tables and sheets round for display only.
+Figures stay exact in JSON and CSV; tables and sheets round for display only, as
+:mod:`jinpai.display` says.
 """
 
 from __future__ import annotations
@@ -98,36 +99,3 @@ def grain_rows(report: Mapping[str, Any], grain: str) -> list[dict[str, Any]]:
     if grain == "shops" and "shops" not in report and "shop" in report:
         return [{"shop_id": "default", **report["shop"]}]
     return list(report.get(grain) or [])
-
-
-def display(value: Any, unit: Unit | None) -> str:
-    """A figure as a supervisor reads it: rates in %, seconds to 0.1, money to 0.01."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, Mapping | list):
-        return "{…}" if isinstance(value, Mapping) else "[…]"
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return str(value)
-    number = float(value)
-    if unit is Unit.RATE:
-        return f"{number:.2%}"
-    if unit is Unit.YUAN:
-        return f"{number:,.2f}"
-    if unit in (Unit.SECONDS, Unit.HOURS):
-        return f"{number:.1f}"
-    if number.is_integer() and unit in (Unit.COUNT, Unit.DAYS, Unit.ITEMS, None):
-        return f"{int(number):,}"
-    return f"{number:,.2f}"
-
-
-UNIT_ZH = {
-    Unit.COUNT: "个",
-    Unit.RATE: "%",
-    Unit.SECONDS: "秒",
-    Unit.HOURS: "小时",
-    Unit.DAYS: "天",
-    Unit.YUAN: "元",
-    Unit.INDEX: "指数",
-    Unit.ITEMS: "件",
-    Unit.OBJECT: "对象",
-}

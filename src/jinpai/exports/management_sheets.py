@@ -1,8 +1,9 @@
 """The management results as sheets: 绩效考核 (score), 薪资 (pay), 客服等级 (grade), 排名 (rank).
 
 One description of the columns serves the terminal table (Rich, rounded for display) and the
-workbook (XlsxWriter, exact values; pay's derived cells are Excel formulas over the input columns,
-so a supervisor can check each part in the sheet).
+workbook (XlsxWriter, exact values under the number format that rounds them alike, both from
+:mod:`jinpai.display`; pay's derived cells are Excel formulas over the input columns, so a
+supervisor can check each part in the sheet).
 """
 
 from __future__ import annotations
@@ -13,27 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinpai.canonical.schema import RATING_KINDS
-from jinpai.exports.common import display, header, jsonable, unit_of
+from jinpai.display import format_number
+from jinpai.exports.common import jsonable
 from jinpai.management.grading import LEVEL_ZH
-from jinpai.management.plans import KPI_SCORE, SALES_TARGET_COMPLETION
+from jinpai.management.plans import KPI_SCORE
+from jinpai.management.plans import figure_unit as metric_unit
+from jinpai.management.plans import figure_zh as metric_zh
 from jinpai.metrics.base import Unit
 
 ROLE_ZH = {"presale": "售前", "aftersale": "售后", "order_desk": "订单专员", "supervisor": "主管"}
-# the Chinese spelling of each rating kind: the first alias of RATING_KINDS
-RATING_ZH = {v: k for k, v in reversed(list(RATING_KINDS.items())) if k != v}
-EXTRA_ZH = {SALES_TARGET_COMPLETION: "指标完成率", KPI_SCORE: "KPI得分"}
 SHEET_TITLES = {"score": "绩效考核", "pay": "薪资", "grade": "客服等级", "rank": "排名"}
-
-
-def metric_zh(metric: str) -> str:
-    return RATING_ZH.get(metric) or EXTRA_ZH.get(metric) or header(metric)
-
-
-def metric_unit(metric: str) -> Unit | None:
-    if metric == SALES_TARGET_COMPLETION:
-        return Unit.RATE
-    return unit_of(metric)
 
 
 @dataclass
@@ -103,7 +93,11 @@ def score_sections(result: Mapping[str, Any]) -> list[Section]:
 
 
 def _items(key: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda r: "; ".join(f"{i['reason']} {i['amount']:g}" for i in r["inputs"].get(key) or [])
+    def text(r: Mapping[str, Any]) -> str:
+        items = r["inputs"].get(key) or []
+        return "; ".join(f"{i['reason']} {format_number(i['amount'], Unit.YUAN)}" for i in items)
+
+    return text
 
 
 def pay_sections(result: Mapping[str, Any]) -> list[Section]:
@@ -181,7 +175,7 @@ def grade_sections(result: Mapping[str, Any]) -> list[Section]:
             [
                 *AGENT_KEYS,
                 Column("排名", lambda row: ", ".join(str(x) for x in row["ranks"])),
-                Column("KPI得分", lambda row: ", ".join(f"{x:.2f}" for x in row["kpi_scores"])),
+                Column("KPI得分", lambda row: ", ".join(map(_kpi, row["kpi_scores"]))),
             ],
             result.get("promotion_candidates", []),
         ),
@@ -202,6 +196,10 @@ def rank_sections(result: Mapping[str, Any]) -> list[Section]:
         _col("排名", "rank"),
     ]
     return [Section(f"排名 {result['month']}: {metric_zh(metric)}", columns, result["agents"])]
+
+
+def _kpi(score: float | None) -> str:
+    return format_number(score, metric_unit(KPI_SCORE))
 
 
 SECTIONS = {
@@ -232,17 +230,9 @@ def rich_tables(kind: str, result: Mapping[str, Any]) -> list[Any]:
         for c in section.columns:
             table.add_column(c.title, justify="left" if c.unit is None else "right")
         for row in section.rows:
-            table.add_row(*(_shown(c.get(row), c.unit) for c in section.columns))
+            table.add_row(*(format_number(c.get(row), c.unit) for c in section.columns))
         tables.append(table)
     return tables
-
-
-def _shown(value: Any, unit: Unit | None) -> str:
-    if value is None or value == "":
-        return "—" if value is None else ""
-    if isinstance(value, float) and unit is None:
-        return f"{value:,.2f}"
-    return display(value, unit)
 
 
 # --- workbook ---------------------------------------------------------------------------------
@@ -256,7 +246,7 @@ def write_workbook(results: list[tuple[str, Mapping[str, Any]]], path: Path) -> 
     """One sheet per (kind, result): the month's 绩效考核, 薪资, 客服等级 … in one workbook."""
     import xlsxwriter
 
-    from jinpai.exports.xlsx import NUMBER_FORMATS
+    from jinpai.exports.xlsx import NumberFormats
 
     workbook = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
     try:
@@ -264,7 +254,7 @@ def write_workbook(results: list[tuple[str, Mapping[str, Any]]], path: Path) -> 
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
         )
         title = workbook.add_format({"bold": True, "font_size": 12})
-        formats = {u: workbook.add_format({"num_format": f}) for u, f in NUMBER_FORMATS.items()}
+        formats = NumberFormats(workbook)
         for kind, result in results:
             sheet = workbook.add_worksheet(SHEET_TITLES[kind])
             r = 0
@@ -289,14 +279,14 @@ def write_workbook(results: list[tuple[str, Mapping[str, Any]]], path: Path) -> 
 
 
 def _write_row(
-    sheet: Any, r: int, columns: list[Column], row: Mapping[str, Any], formats: dict
+    sheet: Any, r: int, columns: list[Column], row: Mapping[str, Any], formats: Any
 ) -> None:
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     cells = {c.key: xl_rowcol_to_cell(r, i) for i, c in enumerate(columns) if c.key}
     for i, column in enumerate(columns):
         value = jsonable(column.get(row))
-        fmt = formats.get(column.unit) if column.unit else None
+        fmt = formats(column.unit, value)
         refs_present = column.formula and all(
             columns[j].get(row) is not None
             for j, c in enumerate(columns)

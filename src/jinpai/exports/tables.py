@@ -11,12 +11,12 @@ from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 
+from jinpai.display import format_number
 from jinpai.engine.explain import Explanation
 from jinpai.exports.common import (
     GRAINS,
     KEY_HEADERS,
     by_family,
-    display,
     grain_rows,
     header,
     metric_ids,
@@ -57,7 +57,9 @@ def _summary(shops: list[dict[str, Any]]) -> Table:
         for metric_id in ids:
             unit = unit_of(metric_id)
             table.add_row(
-                header(metric_id), metric_id, *(display(s.get(metric_id), unit) for s in shops)
+                header(metric_id),
+                metric_id,
+                *(format_number(s.get(metric_id), unit) for s in shops),
             )
     return table
 
@@ -70,7 +72,7 @@ def _wide(title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], ids: li
         table.add_column(header(metric_id), justify="right")
     for row in rows:
         cells = [str(row.get(k, "")) for k in keys]
-        cells += [display(row.get(m), unit_of(m)) for m in ids]
+        cells += [format_number(row.get(m), unit_of(m)) for m in ids]
         table.add_row(*cells)
     return table
 
@@ -84,7 +86,7 @@ def explanation_tables(explanation: Explanation, depth: int = 0) -> Group:
         ("  " * depth),
         (f"{e.zh} ({e.metric_id})", "bold"),
         f"  {who}  {e.period.start} ~ {e.period.end}  = ",
-        (display(e.value, unit), "bold green"),
+        (format_number(e.value, unit), "bold green"),
     )
     parts: list[Any] = [head, Text(("  " * depth) + e.description, style="dim")]
     if e.kind == "composite" and isinstance(e.value, dict):  # an object figure
@@ -93,7 +95,7 @@ def explanation_tables(explanation: Explanation, depth: int = 0) -> Group:
         text = ", ".join(f"{k}={_setting(v)}" for k, v in e.settings.items())
         parts.append(Text(("  " * depth) + "settings: " + text, style="dim"))
     if e.shop_inputs:
-        text = ", ".join(f"{k}={display(v, unit_of(k))}" for k, v in e.shop_inputs.items())
+        text = ", ".join(f"{k}={format_number(v, unit_of(k))}" for k, v in e.shop_inputs.items())
         parts.append(Text(("  " * depth) + "shop: " + text, style="dim"))
     if e.source is not None or e.kind == "composite":
         shown = f"{len(e.rows)} of {e.row_count}" if len(e.rows) < e.row_count else e.row_count

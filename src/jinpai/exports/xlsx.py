@@ -4,8 +4,8 @@ One sheet per grain. 店铺汇总 (shop summary) reads down: the period, as_of a
 then a line per metric (family, Chinese name, id, unit, a column per shop). 客服, 每日 and
 客服每日 read across: a row per agent / day / agent-day, a first header row of Chinese metric names
 (with the description as a cell comment) and a second of catalogue ids, both frozen with the key
-columns. Rates are formatted 0.00%, money #,##0.00, seconds 0.0; cells hold the exact figures
-(Excel rounds for display only).
+columns. Cells hold the exact figures under the number format of their unit
+(:func:`jinpai.display.excel_format`), so Excel rounds as the web and the terminal do.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from jinpai.display import excel_format, unit_label
 from jinpai.exports.common import (
     GRAINS,
     KEY_HEADERS,
-    UNIT_ZH,
     by_family,
     grain_rows,
     header,
@@ -33,16 +33,6 @@ from jinpai.exports.common import (
 )
 from jinpai.metrics.base import Unit
 
-NUMBER_FORMATS: dict[Unit, str] = {
-    Unit.RATE: "0.00%",
-    Unit.YUAN: "#,##0.00",
-    Unit.SECONDS: "0.0",
-    Unit.HOURS: "0.0",
-    Unit.DAYS: "0.00",
-    Unit.INDEX: "0.00",
-    Unit.ITEMS: "0.00",
-    Unit.COUNT: "#,##0",
-}
 EXCEL_TEXT_LIMIT = 32_767
 
 
@@ -67,14 +57,22 @@ class _Styles:
         )
         self.ids = workbook.add_format({"italic": True, "font_color": "#7F7F7F", "border": 1})
         self.text = workbook.add_format({})
-        self.numbers = {
-            u: workbook.add_format({"num_format": f}) for u, f in NUMBER_FORMATS.items()
-        }
-        self.general = workbook.add_format({"num_format": "General"})
         self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.numbers = NumberFormats(workbook)
 
-    def number(self, unit: Unit | None) -> Any:
-        return self.numbers.get(unit, self.general) if unit is not None else self.general
+
+class NumberFormats:
+    """The cell format of a number of a unit, one workbook format per number format."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self.formats: dict[str | None, Any] = {None: None}
+
+    def __call__(self, unit: Unit | str | None, value: Any) -> Any:
+        num_format = excel_format(unit, value)
+        if num_format not in self.formats:
+            self.formats[num_format] = self.workbook.add_format({"num_format": num_format})
+        return self.formats[num_format]
 
 
 def _write_summary(
@@ -103,7 +101,7 @@ def _write_summary(
             sheet.write_string(r, 0, family)
             sheet.write_string(r, 1, header(metric_id))
             sheet.write_string(r, 2, metric_id, styles.ids)
-            sheet.write_string(r, 3, UNIT_ZH.get(unit, "") if unit is not None else "")
+            sheet.write_string(r, 3, unit_label(unit) if unit is not None else "")
             if m is not None:
                 sheet.write_comment(r, 1, m.description, {"x_scale": 3})
             for offset, shop in enumerate(shops):
@@ -154,7 +152,7 @@ def _write_value(
     elif isinstance(value, bool):
         sheet.write_boolean(row, col, value)
     elif isinstance(value, int | float):
-        sheet.write_number(row, col, value, styles.number(unit))
+        sheet.write_number(row, col, value, styles.numbers(unit, value))
     elif isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         sheet.write_string(row, col, text[:EXCEL_TEXT_LIMIT])

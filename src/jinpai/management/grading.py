@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from jinpai.management.plans import Direction, metric_direction
 from jinpai.management.ranking import dense_ranks, tie_key
 from jinpai.management.versions import Versioned
 
@@ -28,16 +29,38 @@ class Dimension(BaseModel):
     """``gold``, ``senior``, ``mid`` are the boundaries below each level. Higher-better: gold
     above ``gold``, senior in (senior, gold], mid in (mid, senior], junior at or below ``mid``.
     Lower-better: gold below ``gold``, senior in [gold, senior), mid in [senior, mid), junior
-    at or above ``mid``."""
+    at or above ``mid``. Which way is better is the metric's own (the catalogue's)."""
 
     model_config = ConfigDict(extra="forbid")
 
     metric: str
     code: str | None = None
-    direction: Literal["higher", "lower"]
     gold: float
     senior: float
     mid: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stated_direction(cls, data: Any) -> Any:
+        """Rules saved (or written) with a direction: it must be the metric's, and is dropped."""
+        if isinstance(data, Mapping) and "direction" in data:
+            data = dict(data)
+            stated = data.pop("direction")
+            own = metric_direction(str(data.get("metric")))
+            if own is not None and stated != own:
+                raise ValueError(f"{data.get('metric')!r} is {own}-is-better, not {stated}")
+        return data
+
+    @model_validator(mode="after")
+    def _rated(self) -> Dimension:
+        if metric_direction(self.metric) is None:
+            raise ValueError(f"{self.metric!r} cannot grade: no higher/lower direction")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def direction(self) -> Direction:
+        return metric_direction(self.metric) or "higher"  # never None after validation
 
     def level(self, value: float) -> GradeLevel:
         v = tie_key(value)  # a rate computed as 0.7000000000000001 is the 70% edge
@@ -50,12 +73,12 @@ class Dimension(BaseModel):
 
 def default_dimensions() -> list[Dimension]:
     return [
-        Dimension(metric="repeat_customer_share", code="A", direction="higher", gold=0.70, senior=0.50, mid=0.30),
-        Dimension(metric="old_customer_churn", code="B", direction="lower", gold=0.20, senior=0.30, mid=0.40),
-        Dimension(metric="purchase_cycle_days", code="Q", direction="lower", gold=45, senior=70, mid=95),
-        Dimension(metric="new_customer_conversion", code="C", direction="higher", gold=0.80, senior=0.70, mid=0.60),
-        Dimension(metric="new_customer_repurchase_nd", code="D", direction="higher", gold=0.10, senior=0.07, mid=0.04),
-        Dimension(metric="new_customer_retention_nd", code="E", direction="higher", gold=0.05, senior=0.04, mid=0.03),
+        Dimension(metric="repeat_customer_share", code="A", gold=0.70, senior=0.50, mid=0.30),
+        Dimension(metric="old_customer_churn", code="B", gold=0.20, senior=0.30, mid=0.40),
+        Dimension(metric="purchase_cycle_days", code="Q", gold=45, senior=70, mid=95),
+        Dimension(metric="new_customer_conversion", code="C", gold=0.80, senior=0.70, mid=0.60),
+        Dimension(metric="new_customer_repurchase_nd", code="D", gold=0.10, senior=0.07, mid=0.04),
+        Dimension(metric="new_customer_retention_nd", code="E", gold=0.05, senior=0.04, mid=0.03),
     ]  # fmt: skip
 
 

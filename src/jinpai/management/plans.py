@@ -6,12 +6,14 @@ that kind) or ``sales_target_completion`` (sales / the agent's monthly target fr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from jinpai.canonical.schema import RATING_KINDS
 from jinpai.management.versions import Versioned
+from jinpai.metrics.base import Unit
 
 Direction = Literal["higher", "lower"]
 
@@ -21,17 +23,51 @@ KPI_SCORE = "kpi_score"  # rankable like a metric (ranking.py)
 WEIGHT_TOTAL = 100.0
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A figure that plans and rankings rate beside the catalogue's metrics, declared once."""
+
+    zh: str
+    unit: Unit | None  # None: a plain number (a rating's score)
+    direction: Direction
+
+
+# the Chinese spelling of each rating kind: the first alias of RATING_KINDS
+_RATING_ZH = {v: k for k, v in reversed(list(RATING_KINDS.items())) if k != v}
+FIGURES: dict[str, Figure] = {
+    SALES_TARGET_COMPLETION: Figure("指标完成率", Unit.RATE, "higher"),  # sales / monthly target
+    KPI_SCORE: Figure("KPI得分", Unit.INDEX, "higher"),  # a percent
+    **{kind: Figure(_RATING_ZH.get(kind, kind), None, "higher") for kind in RATING_KIND_IDS},
+}
+
+
 def metric_direction(metric: str) -> Direction | None:
     """higher/lower of a catalogue metric, rating kind or target completion (None: neutral or
     unknown, so a plan must say)."""
-    if metric in RATING_KIND_IDS or metric in (SALES_TARGET_COMPLETION, KPI_SCORE):
-        return "higher"
+    if metric in FIGURES:
+        return FIGURES[metric].direction
     from jinpai.metrics.catalogue import CATALOGUE
 
     found = CATALOGUE.get(metric)
     if found is None or found.direction.value not in ("higher", "lower"):
         return None
     return found.direction.value  # type: ignore[return-value]
+
+
+def figure_zh(metric: str) -> str:
+    """The Chinese name of a catalogue metric or another rated figure (else its id)."""
+    from jinpai.metrics.catalogue import CATALOGUE
+
+    found = FIGURES.get(metric) or CATALOGUE.get(metric)
+    return found.zh if found is not None else metric
+
+
+def figure_unit(metric: str) -> Unit | None:
+    """The unit a catalogue metric or another rated figure is shown in (None: a plain number)."""
+    from jinpai.metrics.catalogue import CATALOGUE
+
+    found = FIGURES.get(metric) or CATALOGUE.get(metric)
+    return found.unit if found is not None else None
 
 
 def known_metric(metric: str) -> bool:

@@ -4,13 +4,14 @@
   filtered to the period by the block's attribution-day column and grouped by the grain.
 - :class:`Ratio`: numerator / denominator of two other metrics; ``None`` when the denominator is 0.
 - :class:`Formula`: a plain function of other metrics of the same row (and of the shop's row).
-- :class:`Composite`: a figure that is an object in JSON (hourly load, per-script rates).
+- :class:`Composite`: a figure with a query of its own (the customers' window figures, and the
+  figures that are objects in JSON: hourly load, per-script rates).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,15 @@ def exact_mean(
     of floats does, in its last digits, with the thread count or a memory cap)."""
     total = micros.sum(where=where).cast("float64")
     return total / (micros.count(where=where) * micros_per_unit).nullif(0)
+
+
+def entries(table: ir.Table, keys: Sequence[str], entry: Sequence[str]) -> ir.Table:
+    """One row per ``keys`` whose ``value`` is the list of its rows' ``entry`` columns (structs):
+    the rows of an object figure, read back by the figure's ``shape`` (in no set order)."""
+    import ibis  # here: declarations are read without loading Ibis (the CLI's start-up)
+
+    value = ibis.struct({name: table[name] for name in entry}).collect()
+    return table.group_by(list(keys)).aggregate(value=value)
 
 
 class Unit(StrEnum):
@@ -66,6 +76,17 @@ class Grain:
         return (*keys, "day") if self.by_day else keys
 
 
+# A tag puts a metric on a list that a surface shows; each tag is read where it says, and
+# ``catalogue.validate()`` flags any other. The lists follow the catalogue's order.
+TAGS: dict[str, str] = {
+    "daily_sheet": "a column of the daily sheet (dashboard, GET /daily) and of the agents' "
+    "ranking page (api/sheets.py, web/pages.py)",
+    "trend": "a 30-day line on the dashboard, and on the agent page where the metric is per "
+    "agent (api/sheets.py)",
+    "summary": "a headline figure of the demo's printout (demo/month.py)",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Metric:
     id: str
@@ -76,6 +97,7 @@ class Metric:
     description: str
     settings: tuple[str, ...] = ()
     shop_only: bool = False
+    tags: tuple[str, ...] = ()  # keys of TAGS
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -125,17 +147,23 @@ class Formula(Metric):
 
 @dataclass(frozen=True, kw_only=True)
 class Composite(Metric):
-    """A figure computed by its own code: ``compute(ctx, grain)`` returns ``{grain key tuple:
-    figure}`` (a number or an object).
+    """A figure computed by its own query: ``compute(ctx, grain)`` returns an Ibis table with one
+    row per grain key (the grain's key columns, ``day`` as a day index) and a column ``value``.
+    The engine runs it, as it runs aggregates, and ``shape(value)`` turns each value it reads
+    back into the figure (the JSON object of an object figure; a number as it is).
 
-    ``rows(ctx, level)``: the rows behind the figure of the context's whole period, one table
-    with ``shop_id`` (and ``agent_id`` per agent), for ``jinpai explain``. ``empty()`` is the
-    figure of a grain row with nothing behind it (an object of zero counts; ``None`` where the
-    figure is a mean or a rate)."""
+    An object figure maps keys (matching the regular expression ``keys``) to entries whose
+    ``parts`` are figures of the given units. ``rows(ctx, level)``: the rows behind the figure of
+    the context's whole period, one table with ``shop_id`` (and ``agent_id`` per agent), for
+    ``jinpai explain``. ``empty()`` is the figure of a grain row with nothing behind it (an
+    object of zero counts; ``None`` where the figure is a mean or a rate)."""
 
-    compute: Callable[[MetricContext, Grain], dict[tuple, Any]]
+    compute: Callable[[MetricContext, Grain], ir.Table]
     rows: Callable[[MetricContext, Level], ir.Table]
     empty: Callable[[], Any] = lambda: None
+    shape: Callable[[Any], Any] = lambda value: value
+    keys: str = ""
+    parts: Mapping[str, Unit] = field(default_factory=dict)
 
 
 def ratio(numerator: Any, denominator: Any) -> float | None:

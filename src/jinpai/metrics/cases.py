@@ -82,6 +82,7 @@ METRICS: list[Metric] = [
         "售后处理时长",
         unit=Unit.HOURS,
         direction=Direction.LOWER,
+        tags=("summary",),
         description="Mean of resolved_at - opened_at, in hours, over the cases resolved in the "
         "period.",
         value=lambda t: exact_mean(t.handling_us, MICROS_PER_HOUR),

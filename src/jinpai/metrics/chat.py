@@ -52,6 +52,7 @@ METRICS: list[Metric] = [
         unit=Unit.COUNT,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet",),
         description="Buyer-days in which the buyer wrote and the agent sent a valid (not "
         "automatic) agent message, in either order (the shop: distinct buyer-days, any of the "
         "buyer's chats that day qualifies).",
@@ -79,6 +80,7 @@ METRICS: list[Metric] = [
         unit=Unit.SECONDS,
         direction=Direction.LOWER,
         family=FAMILY,
+        tags=("daily_sheet", "trend", "summary"),
         description="Mean over counted rounds of min(duration, round_cap_s); an unanswered "
         "counted round counts as round_cap_s (with no cap, unanswered rounds are left out).",
         settings=(*ROUND_RULES, "round_cap_s"),
@@ -92,6 +94,7 @@ METRICS: list[Metric] = [
         unit=Unit.SECONDS,
         direction=Direction.LOWER,
         family=FAMILY,
+        tags=("summary",),
         description="Mean over chat-days with a valid reply of the time from the chat-day's "
         "first buyer message to the first valid reply after it; uncapped, all hours (the shop "
         "pools every chat-day).",
@@ -131,6 +134,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("summary",),
         description="Counted rounds answered within fast_response_s / counted rounds.",
         settings=(*ROUND_RULES, "fast_response_s"),
         source="rounds",
@@ -169,6 +173,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet", "summary"),
         description="replied_buyers / consulting_buyers.",
         settings=(*ROUND_RULES, "reply_within_s"),
         numerator="replied_buyers",

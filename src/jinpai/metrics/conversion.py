@@ -47,6 +47,7 @@ METRICS: list[Metric] = [
         unit=Unit.COUNT,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet", "summary"),
         description="Inquiries: buyer-days in which the buyer wrote and got a valid reply from "
         "some agent, except after-sales consultations (after_sales_days > 0, an order of the "
         "buyer, paid or not, created in [t0 - after_sales_days x 24 h, t0), where t0 is the "
@@ -75,6 +76,7 @@ METRICS: list[Metric] = [
         unit=Unit.COUNT,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet",),
         description="Inquiries whose buyer created, in the conversion window, an order credited "
         "to this agent (shop: any order) that is paid by as_of.",
         settings=INQUIRY,
@@ -99,6 +101,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("summary",),
         description="ordering_buyers / inquiries.",
         settings=INQUIRY,
         numerator="ordering_buyers",
@@ -121,6 +124,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet", "trend", "summary"),
         description="paying_buyers / inquiries.",
         settings=INQUIRY,
         numerator="paying_buyers",
@@ -143,6 +147,7 @@ METRICS: list[Metric] = [
         unit=Unit.YUAN,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet", "trend", "summary"),
         description="Sum of amount - refund_amount over the sales orders: inquiry orders "
         "credited to the agent (shop: all inquiry orders) created in the period, paid by as_of, "
         "and not fully refunded. An inquiry order is one whose buyer got a valid reply in its "
@@ -159,6 +164,7 @@ METRICS: list[Metric] = [
         unit=Unit.YUAN,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet", "summary"),
         description="sales / distinct buyers of the sales orders.",
         settings=WINDOW,
         source="sales_orders",
@@ -224,6 +230,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.NEUTRAL,
         family=FAMILY,
+        tags=("trend", "summary"),
         description="Silent orders (no valid reply to the buyer in the credit lookback, judged "
         "at order time) / orders created in the period.",
         settings=WINDOW,
@@ -239,6 +246,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.NEUTRAL,
         family=FAMILY,
+        tags=("summary",),
         description="Orders paid in the period with no valid reply to the buyer in [start of "
         "the credit lookback, paid_at) / orders paid in the period (judged at payment time).",
         settings=WINDOW,

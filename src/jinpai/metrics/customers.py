@@ -17,13 +17,11 @@ refunded.
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis
 import ibis.expr.types as ir
 
 from jinpai.metrics.base import Aggregate, Composite, Direction, Grain, Level, Metric, Unit
-from jinpai.metrics.context import MetricContext, block, day_from_index
+from jinpai.metrics.context import MetricContext, block
 
 FAMILY = "customers"
 WHOLESALER_DAYS = 100  # a buyer with this many purchase days or more is left out of Q
@@ -207,17 +205,15 @@ def _history_at_end(ctx: MetricContext, members: ir.Table) -> ir.Table:
     ).drop("h_shop", "h_buyer", "h_day", "h_next")
 
 
-def _keyed(ctx: MetricContext, grain: Grain, t: ir.Table, **figures: Any) -> dict[tuple, Any]:
-    keys = ["shop_id", "agent_id"] if grain.level is Level.AGENT else ["shop_id"]
+def _share(grain: Grain, t: ir.Table, num: ir.NumericValue, den: ir.NumericValue) -> ir.Table:
+    """num / den per grain key (the window's first day is the day of a by-day grain); ``None``
+    where den is 0. Both are whole numbers, so the division is exact in any engine."""
+    keys = [t.shop_id, t.agent_id] if grain.level is Level.AGENT else [t.shop_id]
     if grain.by_day:
-        keys.append("w_first")
-    rows = t.group_by(keys).aggregate(**figures).to_pyarrow().to_pylist()
-    out: dict[tuple, Any] = {}
-    for row in rows:
-        key = tuple(day_from_index(row[k]) if k == "w_first" else row[k] for k in keys)
-        num, den = row["num"], row["den"]
-        out[key] = float(num) / float(den) if den else None
-    return out
+        keys.append(t.w_first.name("day"))
+    sums = t.group_by(keys).aggregate(num=num, den=den)
+    value = sums.num.cast("float64") / sums.den.cast("float64").nullif(0)
+    return sums.select(*(k.get_name() for k in keys), value=value)
 
 
 def _repeat_members(ctx: MetricContext, grain: Grain) -> ir.Table:
@@ -226,9 +222,9 @@ def _repeat_members(ctx: MetricContext, grain: Grain) -> ir.Table:
     return _flag(members, _purchases_before(ctx, members), "repeat")
 
 
-def repeat_customer_share(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def repeat_customer_share(ctx: MetricContext, grain: Grain) -> ir.Table:
     t = _repeat_members(ctx, grain)
-    return _keyed(ctx, grain, t, num=t.repeat.cast("int64").sum(), den=t.count())
+    return _share(grain, t, t.repeat.cast("int64").sum(), t.count())
 
 
 def _period_rows(members: ir.Table) -> ir.Table:
@@ -285,12 +281,12 @@ def _churn_members(ctx: MetricContext, grain: Grain) -> ir.Table:
     return t.mutate(lost=~t.bought).drop("bought")
 
 
-def old_customer_churn(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def old_customer_churn(ctx: MetricContext, grain: Grain) -> ir.Table:
     if grain.level is Level.AGENT and grain.by_day:
         t = _agent_churn(ctx, grain)
-        return _keyed(ctx, grain, t, num=t.num.sum(), den=t.den.sum())
+        return _share(grain, t, t.num.sum(), t.den.sum())
     t = _churn_members(ctx, grain)
-    return _keyed(ctx, grain, t, num=t.lost.cast("int64").sum(), den=t.count())
+    return _share(grain, t, t.lost.cast("int64").sum(), t.count())
 
 
 def _agent_churn(ctx: MetricContext, grain: Grain) -> ir.Table:
@@ -361,9 +357,9 @@ def _cycle_members(ctx: MetricContext, grain: Grain) -> ir.Table:
     return h.select(*keys, "w_first", "w_last", "buyer_id", purchase_days="n", span_days="span")
 
 
-def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def purchase_cycle_days(ctx: MetricContext, grain: Grain) -> ir.Table:
     h = _cycle_members(ctx, grain)
-    return _keyed(ctx, grain, h, num=h.span_days.sum(), den=(h.purchase_days - 1).sum())
+    return _share(grain, h, h.span_days.sum(), (h.purchase_days - 1).sum())
 
 
 METRICS: list[Metric] = [
@@ -373,6 +369,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("summary",),
         description="(A) Buyers with a purchase in the period who also have a purchase before "
         "the period / buyers with a purchase in the period (a purchase: a shop-local day of "
         "paid_at with a paid order that is not fully refunded). Per agent over the agent's "

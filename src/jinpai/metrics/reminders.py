@@ -12,13 +12,31 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from jinpai.metrics.base import Aggregate, Composite, Direction, Grain, Level, Metric, Ratio, Unit
-from jinpai.metrics.context import MetricContext, block, day_from_index
+from jinpai.canonical.schema import CHANNELS
+from jinpai.metrics.base import (
+    Aggregate,
+    Composite,
+    Direction,
+    Grain,
+    Level,
+    Metric,
+    Ratio,
+    Unit,
+    entries,
+)
+from jinpai.metrics.context import MetricContext, block
 
 FAMILY = "reminders"
 MICROS_PER_HOUR = 3_600_000_000
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 NO_SCRIPT = "none"  # the key of reminders logged without a script
+SUCCESS_PARTS = {
+    "reminded_orders": Unit.COUNT,
+    "recovered_orders": Unit.COUNT,
+    "rate": Unit.RATE,
+    "ci_low": Unit.RATE,
+    "ci_high": Unit.RATE,
+}
 
 
 @block("reminder_outcomes")
@@ -101,22 +119,24 @@ def _period_outcomes(ctx: MetricContext, level: Level) -> ir.Table:
 
 
 def _success_by(column: str) -> Any:
-    def compute(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+    def compute(ctx: MetricContext, grain: Grain) -> ir.Table:
         t = _period_outcomes(ctx, grain.level)
         keys = list(grain.keys)
-        query = t.group_by([*keys, column]).aggregate(
+        counts = t.group_by([*keys, t[column].name("key")]).aggregate(
             reminded=t.order_id.nunique(),
             recovered=t.order_id.nunique(where=t.success),
         )
-        out: dict[tuple, dict[str, Any]] = {}
-        for row in query.to_pyarrow().to_pylist():
-            key = tuple(day_from_index(row[k]) if k == "day" else row[k] for k in keys)
-            out.setdefault(key, {})[row[column]] = success_summary(
-                int(row["reminded"]), int(row["recovered"] or 0)
-            )
-        return {key: dict(sorted(obj.items())) for key, obj in out.items()}
+        return entries(counts, keys, ("key", "reminded", "recovered"))
 
     return compute
+
+
+def _success_figure(counts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each key's summary (its rate and interval from the two counts the engine returns)."""
+    figure = {
+        c["key"]: success_summary(int(c["reminded"]), int(c["recovered"] or 0)) for c in counts
+    }
+    return dict(sorted(figure.items()))
 
 
 _SUCCESS_TEXT = (
@@ -131,6 +151,7 @@ METRICS: list[Metric] = [
         unit=Unit.COUNT,
         direction=Direction.NEUTRAL,
         family=FAMILY,
+        tags=("daily_sheet",),
         description="Reminders sent in the period (reminders of unknown or excluded orders are "
         "ignored).",
         source="reminder_outcomes",
@@ -164,6 +185,7 @@ METRICS: list[Metric] = [
         unit=Unit.YUAN,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("daily_sheet",),
         description="Sum of amount - refund_amount of the recovered orders (an order has at most "
         "one successful reminder).",
         settings=("reminder_success_hours",),
@@ -176,6 +198,7 @@ METRICS: list[Metric] = [
         unit=Unit.RATE,
         direction=Direction.HIGHER,
         family=FAMILY,
+        tags=("summary",),
         description="recovered_orders / reminded_orders.",
         settings=("reminder_success_hours",),
         numerator="recovered_orders",
@@ -194,6 +217,9 @@ METRICS: list[Metric] = [
         compute=_success_by("script_id"),
         rows=_period_outcomes,
         empty=dict,
+        shape=_success_figure,
+        keys=".+",
+        parts=SUCCESS_PARTS,
     ),
     Composite(
         id="reminder_success_by_channel",
@@ -207,5 +233,8 @@ METRICS: list[Metric] = [
         compute=_success_by("channel"),
         rows=_period_outcomes,
         empty=dict,
+        shape=_success_figure,
+        keys="|".join(sorted(set(CHANNELS.values()))),
+        parts=SUCCESS_PARTS,
     ),
 ]

@@ -10,8 +10,17 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from jinpai.metrics.base import Aggregate, Composite, Direction, Grain, Level, Metric, Unit
-from jinpai.metrics.context import MetricContext, block, day_from_index
+from jinpai.metrics.base import (
+    Aggregate,
+    Composite,
+    Direction,
+    Grain,
+    Level,
+    Metric,
+    Unit,
+    entries,
+)
+from jinpai.metrics.context import MetricContext, block
 from jinpai.metrics.rules import MICROS_PER_DAY, MICROS_PER_SECOND
 
 FAMILY = "team"
@@ -33,10 +42,6 @@ def _isoweekday(day: ir.IntegerValue) -> ir.IntegerValue:
 
 def _hour(day: ir.IntegerValue, lus: ir.IntegerValue) -> ir.IntegerValue:
     return ((lus - day * MICROS_PER_DAY) // MICROS_PER_HOUR).cast("int64")
-
-
-def _grain_key(row: dict[str, Any], keys: list[str]) -> tuple:
-    return tuple(day_from_index(row[k]) if k == "day" else row[k] for k in keys)
 
 
 def _load_events(ctx: MetricContext) -> ir.Table:
@@ -70,23 +75,27 @@ def _load_events(ctx: MetricContext) -> ir.Table:
     )
 
 
-def hourly_load(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def hourly_load(ctx: MetricContext, grain: Grain) -> ir.Table:
     """``{"isoweekday-HH": {"inquiries", "rounds"}}``: inquiries by the weekday and hour of t0,
     counted rounds by those of their begin (shop-local)."""
     u = _load_events(ctx)
     keys = list(grain.keys)
-    query = u.group_by([*keys, "weekday", "hour"]).aggregate(
+    slots = u.group_by([*keys, "weekday", "hour"]).aggregate(
         inquiries=(u.kind == "inquiry").cast("int64").sum(),
         rounds=(u.kind == "round").cast("int64").sum(),
     )
-    out: dict[tuple, dict[str, Any]] = {}
-    for row in query.to_pyarrow().to_pylist():
-        slot = f"{row['weekday']}-{row['hour']:02d}"
-        out.setdefault(_grain_key(row, keys), {})[slot] = {
-            "inquiries": int(row["inquiries"]),
-            "rounds": int(row["rounds"]),
+    return entries(slots, keys, ("weekday", "hour", "inquiries", "rounds"))
+
+
+def _load_figure(slots: list[dict[str, Any]]) -> dict[str, Any]:
+    figure = {
+        f"{s['weekday']}-{s['hour']:02d}": {
+            "inquiries": int(s["inquiries"]),
+            "rounds": int(s["rounds"]),
         }
-    return {key: dict(sorted(obj.items())) for key, obj in out.items()}
+        for s in slots
+    }
+    return dict(sorted(figure.items()))
 
 
 def staffed_inquiries(ctx: MetricContext) -> ir.Table:
@@ -114,23 +123,21 @@ def _period_staffed_inquiries(ctx: MetricContext) -> ir.Table:
     return q.filter(ctx.period.contains(q.day))
 
 
-def off_hours_inquiries(ctx: MetricContext, grain: Grain) -> dict[tuple, Any]:
+def off_hours_inquiries(ctx: MetricContext, grain: Grain) -> ir.Table:
     """``{"off_hours": {...}, "staffed": {...}}``, each ``{"inquiries", "paying_buyers",
     "inquiry_to_payment"}``."""
     q = _period_staffed_inquiries(ctx)
     keys = list(grain.keys)
-    query = q.group_by([*keys, "staffed"]).aggregate(
+    counts = q.group_by([*keys, "staffed"]).aggregate(
         inquiries=q.count(), paying=ibis.ifelse(q.paid, 1, 0).sum()
     )
-    counts: dict[tuple, dict[bool, tuple[int, int]]] = {}
-    for row in query.to_pyarrow().to_pylist():
-        key = _grain_key(row, keys)
-        counts.setdefault(key, {})[bool(row["staffed"])] = (
-            int(row["inquiries"]),
-            int(row["paying"]),
-        )
+    return entries(counts, keys, ("staffed", "inquiries", "paying"))
 
-    return {key: _off_hours_figure(by) for key, by in counts.items()}
+
+def _staffing_figure(counts: list[dict[str, Any]]) -> dict[str, Any]:
+    return _off_hours_figure(
+        {bool(c["staffed"]): (int(c["inquiries"]), int(c["paying"])) for c in counts}
+    )
 
 
 def _off_hours_figure(counts: dict[bool, tuple[int, int]]) -> dict[str, Any]:
@@ -161,6 +168,9 @@ METRICS: list[Metric] = [
         compute=hourly_load,
         rows=lambda ctx, level: _load_events(ctx),
         empty=dict,
+        shape=_load_figure,
+        keys=r"[1-7]-([01]\d|2[0-3])",
+        parts={"inquiries": Unit.COUNT, "rounds": Unit.COUNT},
     ),
     Composite(
         id="off_hours_inquiries",
@@ -177,6 +187,13 @@ METRICS: list[Metric] = [
         compute=off_hours_inquiries,
         rows=lambda ctx, level: _period_staffed_inquiries(ctx),
         empty=lambda: _off_hours_figure({}),
+        shape=_staffing_figure,
+        keys="off_hours|staffed",
+        parts={
+            "inquiries": Unit.COUNT,
+            "paying_buyers": Unit.COUNT,
+            "inquiry_to_payment": Unit.RATE,
+        },
     ),
     Aggregate(
         id="online_days",

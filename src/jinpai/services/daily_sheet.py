@@ -8,28 +8,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from jinpai.metrics.base import Unit
-from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.metrics.catalogue import CATALOGUE, tagged
 from jinpai.services.errors import InputError
 from jinpai.services.warehouse_reads import RosterAgent, Warehouse, trailing_days
 
-# The columns of the daily sheet (客服部每日数据实时表), as the supervisors' form has them.
-SHEET_METRICS: tuple[str, ...] = (
-    "received_buyers",
-    "inquiries",
-    "reply_rate",
-    "avg_response_s",
-    "inquiry_to_payment",
-    "paying_buyers",
-    "sales",
-    "aov",
-    "reminders_sent",
-    "recovered_sales",
-)
-# 30-day lines on the dashboard and the agent page
-TREND_METRICS: tuple[str, ...] = ("inquiry_to_payment", "avg_response_s", "sales")
-SHOP_TREND_METRICS: tuple[str, ...] = (*TREND_METRICS, "silent_order_share")
+# The columns of the daily sheet (客服部每日数据实时表): the metrics tagged daily_sheet.
+SHEET_METRICS: tuple[str, ...] = tagged("daily_sheet")
+# 30-day lines: the dashboard's (the shop's) and the agent page's (those per agent too)
+SHOP_TREND_METRICS: tuple[str, ...] = tagged("trend")
+TREND_METRICS: tuple[str, ...] = tuple(m for m in SHOP_TREND_METRICS if not CATALOGUE[m].shop_only)
 TREND_DAYS = 30
-_DASHBOARD_METRICS = tuple(dict.fromkeys((*SHEET_METRICS, *SHOP_TREND_METRICS, "hourly_load")))
+HEATMAP_METRIC = "hourly_load"  # the heatmap reads this figure's object
+_DASHBOARD_METRICS = tuple(dict.fromkeys((*SHEET_METRICS, *SHOP_TREND_METRICS, HEATMAP_METRIC)))
 
 SORTABLE = tuple(m for m, d in CATALOGUE.items() if d.unit is not Unit.OBJECT)
 
@@ -152,7 +142,7 @@ def daily_sheet(warehouse: Warehouse, shop: str, day: date | None = None) -> Dai
         agents=agents,
         trend_dates=dates,
         trends={m: [shop_days[d].get(m) for d in dates] for m in SHOP_TREND_METRICS},
-        heatmap=heatmap(report.get("shop", {}).get("hourly_load")),
+        heatmap=heatmap(report.get("shop", {}).get(HEATMAP_METRIC)),
     )
 
 

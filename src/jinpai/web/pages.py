@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from jinpai.canonical.schema import TABLES
+from jinpai.display import format_value
 from jinpai.exports import management_sheets
 from jinpai.metrics.base import Unit
 from jinpai.metrics.catalogue import CATALOGUE
@@ -68,22 +70,19 @@ ColumnsMap = Annotated[
 TimeFormat = Annotated[str | None, Form(max_length=uploads.TIME_FORMAT_MAX)]
 
 
-def fmt(value: Any, metric: str | None = None) -> str:
-    """A figure for the screen (JSON keeps exact values; only the page rounds)."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    unit = CATALOGUE[metric].unit if metric in CATALOGUE else None
-    if unit is Unit.RATE:
-        return f"{value * 100:.1f}%"
-    if unit is Unit.YUAN:
-        return f"¥{value:,.2f}"
-    if unit is Unit.SECONDS:
-        return f"{value:,.0f} s"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
+def fmt(
+    value: Any, metric: str | None = None, *, unit: Unit | str | None = None, lang: str = "zh"
+) -> str:
+    """A figure for the screen, rounded by its unit: the metric's, else ``unit`` (JSON keeps
+    exact values; only the page rounds)."""
+    if unit is None and metric in CATALOGUE:
+        unit = CATALOGUE[metric].unit
+    return format_value(value, unit, lang=lang)
+
+
+def unit_name(metric: str) -> str:
+    """The unit of a metric as its declaration says (charts format rates as percent)."""
+    return str(CATALOGUE[metric].unit) if metric in CATALOGUE else ""
 
 
 def render(
@@ -96,7 +95,8 @@ def render(
         lang=lang,
         t=translator(lang),
         csrf=csrf_token(request),
-        fmt=fmt,
+        fmt=partial(fmt, lang=lang),
+        munit=unit_name,
         mname=lambda m: metric_name(m, lang),
         q=lambda v: quote(str(v), safe=""),
         tojson=lambda v: json.dumps(v, ensure_ascii=False).replace("</", "<\\/"),
