@@ -21,7 +21,7 @@ import yaml
 from jinpai.metrics.base import Aggregate, Composite, Level, Metric, Unit
 from jinpai.metrics.catalogue import CATALOGUE
 
-CASES_DIR = Path(__file__).resolve().parent / "cases"
+CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
 
 PROFILES = {"taobao", "pdd", "jd", "raw"}
