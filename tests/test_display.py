@@ -33,11 +33,11 @@ def test_excel_rounds_as_the_text_does(unit: Unit | None, value: float) -> None:
 
 
 def test_one_rounding_per_unit() -> None:
-    assert format_number(0.123456, Unit.RATE) == "12.3%"
+    assert format_number(0.123456, Unit.RATE) == "12.35%"
     assert format_number(1426.666, Unit.SECONDS) == "1,426.7"
     assert format_number(12.25, Unit.HOURS) == "12.3"  # a half away from zero, as in Excel
     assert format_number(2, Unit.DAYS) == "2" and format_number(37.25, Unit.DAYS) == "37.3"
-    assert format_number(0.0005, Unit.RATE) == "0.1%" and format_number(-0.0001) == "0.00"
+    assert format_number(0.00005, Unit.RATE) == "0.01%" and format_number(-0.0001) == "0.00"
     assert format_number(1234.5, Unit.YUAN) == "1,234.50"
     assert format_number(1.0, Unit.INDEX) == "1.00"
     assert format_number(2.5, Unit.ITEMS) == "2.50" and format_number(3.0, Unit.ITEMS) == "3"
@@ -54,6 +54,6 @@ def test_the_web_adds_the_unit_in_the_readers_language() -> None:
     assert format_value(426.6666, Unit.SECONDS, lang="en") == "426.7 s"
     assert format_value(None, Unit.SECONDS) == "—"
     # the page reads the unit from the metric's declaration
-    assert fmt(0.5, "reply_rate") == "50.0%"
+    assert fmt(0.5, "reply_rate") == "50.00%"
     assert fmt(426.6666, "avg_response_s", lang="en") == "426.7 s"
-    assert fmt(0.5, unit="rate") == "50.0%"  # a sheet column's unit
+    assert fmt(0.5, unit="rate") == "50.00%"  # a sheet column's unit

@@ -3,7 +3,8 @@ web pages, Rich tables in the terminal, Excel cells). JSON and CSV keep exact va
 come here (architecture.md, Contracts); an Excel cell holds the exact figure under the number
 format that rounds it as the text does.
 
-- rate: a percent with 1 decimal, ``12.3%`` (Excel ``0.0%``)
+- rate: a percent with 2 decimals, ``12.35%`` (Excel ``0.00%``), as 赤兔 and the platforms'
+  dashboards show conversion, so a supervisor compares like with like
 - seconds, hours: 1 decimal, ``1,426.7`` (``#,##0.0``)
 - days: 1 decimal, a whole number without, ``3.5``, ``2`` (``#,##0.0``, ``#,##0``)
 - yuan, index: 2 decimals, ``1,234.50`` (``#,##0.00``)
@@ -45,7 +46,7 @@ class UnitDisplay:
 
 
 UNITS: dict[Unit, UnitDisplay] = {
-    Unit.RATE: UnitDisplay("%", "%", 1, percent=True),
+    Unit.RATE: UnitDisplay("%", "%", 2, percent=True),
     Unit.SECONDS: UnitDisplay("秒", "s", 1, suffix_zh="秒", suffix_en=" s"),
     Unit.HOURS: UnitDisplay("小时", "h", 1, suffix_zh="小时", suffix_en=" h"),
     Unit.DAYS: UnitDisplay("天", "days", 1, whole_plain=True, suffix_zh="天", suffix_en=" d"),
@@ -101,7 +102,7 @@ def format_number(value: Any, unit: Unit | str | None = None) -> str:
     exact = Decimal(repr(number)) * (100 if shown.percent else 1)  # the float as a cell reads
     rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     rounded = rounded.copy_abs() if rounded.is_zero() else rounded  # no "-0.0"
-    if shown.percent:  # a share is at most 100%: no thousands, as in Excel's 0.0%
+    if shown.percent:  # a share is at most 100%: no thousands, as in Excel's 0.00%
         return f"{rounded:.{decimals}f}%"
     return f"{rounded:,.{decimals}f}"
 

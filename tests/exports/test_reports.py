@@ -66,7 +66,7 @@ def test_xlsx_workbook(folder: Path, tmp_path: Path) -> None:
     assert rows["a3"][ids.index("online_days")] == 0
     assert rows["a2"][ids.index("sales")] == 300
     rate = agents.cell(row=3, column=ids.index("inquiry_conversion") + 1)
-    assert rate.number_format == "0.0%"  # the rounding of every surface (jinpai.display)
+    assert rate.number_format == "0.00%"  # the rounding of every surface (jinpai.display)
     money = agents.cell(row=3, column=ids.index("sales") + 1)
     assert money.number_format == "#,##0.00"
     summary = book["店铺汇总"]
@@ -75,7 +75,7 @@ def test_xlsx_workbook(folder: Path, tmp_path: Path) -> None:
 
 
 def test_display_rounds_for_display_only() -> None:
-    assert format_number(0.123456, Unit.RATE) == "12.3%"
+    assert format_number(0.123456, Unit.RATE) == "12.35%"
     assert format_number(426.6666, Unit.SECONDS) == "426.7"
     assert format_number(1234.5, Unit.YUAN) == "1,234.50"
     assert format_number(3, Unit.COUNT) == "3"
