@@ -10,6 +10,7 @@ format that rounds it as the text does.
 - yuan, index: 2 decimals, ``1,234.50`` (``#,##0.00``)
 - items: 2 decimals, a whole number without (``#,##0.00``, ``#,##0``)
 - count: whole, ``1,234`` (``#,##0``)
+- points (a KPI score): 1 decimal, ``98.5`` (``#,##0.0``)
 - no unit (a weight, a rating, a day count of the pay sheet): as items
 - object: ``{…}`` (an Excel cell holds its JSON text)
 
@@ -54,6 +55,7 @@ UNITS: dict[Unit, UnitDisplay] = {
     Unit.INDEX: UnitDisplay("指数", "index", 2),
     Unit.ITEMS: UnitDisplay("件", "items", 2, whole_plain=True, suffix_zh="件"),
     Unit.COUNT: UnitDisplay("个", "count", 0),
+    Unit.POINTS: UnitDisplay("分", "points", 1, suffix_zh="分", suffix_en=" pts"),
     Unit.OBJECT: UnitDisplay("对象", "object", 0),
 }
 PLAIN = UnitDisplay("", "", 2, whole_plain=True)  # a number without a unit

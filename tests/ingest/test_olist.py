@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from jinpai.services import imports
+from jinpai.services.inputs import column_mapping
 from jinpai.settings import get_settings
 
 MAPPING = """\
@@ -40,7 +41,7 @@ def olist_db(olist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         olist_dir / "olist_orders_dataset.csv",
         get_settings(),
         db=db,
-        map_file=mapping,
+        mapping=column_mapping(None, mapping),
         shop="olist",
     )
     assert result.errors == []

@@ -81,10 +81,10 @@ def score_sections(result: Mapping[str, Any]) -> list[Section]:
                 Column(f"{zh} 实际值", part("value"), metric_unit(m)),
                 Column(f"{zh} 参考值", part("reference"), metric_unit(m)),
                 Column(f"{zh} 权重", part("weight")),
-                Column(f"{zh} 得分", part("score"), Unit.INDEX),
-                Column(f"{zh} 积分", part("points"), Unit.INDEX),
+                Column(f"{zh} 得分", part("score"), Unit.POINTS),
+                Column(f"{zh} 积分", part("points"), Unit.POINTS),
             ]
-        columns.append(_col("KPI得分(%)", "kpi_score", Unit.INDEX))
+        columns.append(_col("KPI得分", "kpi_score", Unit.POINTS))
         title = f"{_role(role)} 绩效考核 (方案自 {role['plan_valid_from']})"
         if role.get("dropped"):
             title += f"; 无数据未计: {', '.join(metric_zh(m) for m in role['dropped'])}"
@@ -111,7 +111,7 @@ def pay_sections(result: Mapping[str, Any]) -> list[Section]:
         _col("底薪", "base", y, "{base_salary}*{days_employed}/{days_in_month}"),
         _col("提成比例", "inputs.commission.commission_rate", r),
         _col("销售额", "inputs.commission.sales", y),
-        _col("KPI得分(%)", "inputs.commission.kpi_score", Unit.INDEX),
+        _col("KPI得分", "inputs.commission.kpi_score", Unit.POINTS),
         _col("KPI系数", "inputs.commission.kpi_factor", Unit.INDEX),
         _col("提成", "commission", y, "{commission_rate}*{sales}*{kpi_factor}"),
         _col("催付提成比例", "inputs.reminder_commission.reminder_commission_rate", r),

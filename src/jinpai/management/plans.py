@@ -36,7 +36,7 @@ class Figure:
 _RATING_ZH = {v: k for k, v in reversed(list(RATING_KINDS.items())) if k != v}
 FIGURES: dict[str, Figure] = {
     SALES_TARGET_COMPLETION: Figure("指标完成率", Unit.RATE, "higher"),  # sales / monthly target
-    KPI_SCORE: Figure("KPI得分", Unit.INDEX, "higher"),  # a percent
+    KPI_SCORE: Figure("KPI得分", Unit.POINTS, "higher"),  # out of 100 (and above, capped)
     **{kind: Figure(_RATING_ZH.get(kind, kind), None, "higher") for kind in RATING_KIND_IDS},
 }
 

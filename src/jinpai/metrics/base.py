@@ -49,6 +49,7 @@ class Unit(StrEnum):
     YUAN = "yuan"
     INDEX = "index"  # a ratio of two like figures
     ITEMS = "items"
+    POINTS = "points"  # a score (a KPI score out of 100 and its weighted points)
     OBJECT = "object"
 
 
