@@ -86,3 +86,50 @@ def test_json_never_emits_nan() -> None:
     value = {"a": math.nan, "b": [math.inf, 1.5], ("x", 1): 2}
     assert jsonable(value) == {"a": None, "b": [None, 1.5], "x|1": 2}
     assert json.loads(dumps(value))["a"] is None
+
+
+def test_csv_text_cells_cannot_start_a_formula_but_numbers_and_json_stay_exact_per_the_low_findings() -> (
+    None
+):
+    from jinpai.exports.csvfile import report_csv
+
+    report = {
+        "agents": [
+            {"shop_id": "=cmd|' /C calc'!A0", "agent_id": "+1+cmd", "sales": -3.5},
+            {"shop_id": "s", "agent_id": "-2+3", "sales": "@SUM(A1:A9)"},
+            {"shop_id": "s", "agent_id": "\tx", "sales": -7},
+            {"shop_id": "s", "agent_id": "\ry", "hourly_load": {"9": -1, "=x": "=y"}},
+            {"shop_id": "s", "agent_id": "a1", "sales": "-12.5"},
+        ]
+    }
+    rows = list(csv.DictReader(io.StringIO(report_csv(report), newline="")))
+    got = [(r["shop_id"], r["agent_id"], r["value"]) for r in rows]
+    assert sorted(got) == sorted(
+        [
+            ("'=cmd|' /C calc'!A0", "'+1+cmd", "-3.5"),
+            ("s", "'-2+3", "'@SUM(A1:A9)"),
+            ("s", "'\tx", "-7"),
+            ("s", "a1", "-12.5"),
+            ("s", "'\ry", '{"9":-1,"=x":"=y"}'),
+        ]
+    )
+
+
+def test_a_quarantine_export_runs_no_formula_of_an_imported_file_per_the_low_findings(
+    tmp_path: Path,
+) -> None:
+    from jinpai.exports.quarantine import write_quarantine
+
+    row = {"import_id": 1, "shop_id": "=1+2", "table": "orders", "file": "o.csv", "row": 2,
+           "column": "amount", "reason": "@SUM(A1)", "raw": '{"amount": "-1"}'}  # fmt: skip
+    out = write_quarantine([row], tmp_path / "q.csv")
+    [got] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    assert (got["shop_id"], got["reason"], got["raw"], got["row"]) == (
+        "'=1+2",
+        "'@SUM(A1)",
+        '{"amount": "-1"}',
+        "2",
+    )
+    sheet = openpyxl.load_workbook(write_quarantine([row], tmp_path / "q.xlsx")).active
+    assert [c.value for c in sheet[2]][1] == "=1+2"
+    assert [c.data_type for c in sheet[2]][1] == "s"  # text, not a formula

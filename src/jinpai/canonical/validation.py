@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jinpai.canonical.phones import mask_phones_sql
 from jinpai.canonical.schema import (
     FIVE_POINT_RATINGS,
     Column,
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
 TRUE_WORDS = ("true", "1", "是", "yes", "y", "t", "对", "真")
 FALSE_WORDS = ("false", "0", "否", "no", "n", "f", "错", "假")
 
-# free-text columns: mobile numbers typed into them are masked before storing
-FREE_TEXT_COLUMNS = frozenset({"content", "note"})
+# free-text columns: phone numbers typed into them (canonical/phones.py) are masked before storing
+FREE_TEXT_COLUMNS = frozenset({"content", "note", "title"})
 PHONE_MASK = "[手机号]"
 
 # extra stored columns besides the canonical ones
@@ -239,10 +240,7 @@ def _parse(column: Column, x: str, time_format: bool) -> str:
             return choice_sql(x, column)
         case _:
             if column.name in FREE_TEXT_COLUMNS:
-                return (
-                    f"regexp_replace({x}, '(^|[^0-9])1[3-9][0-9]{{9}}([^0-9]|$)', "
-                    f"'\\1{PHONE_MASK}\\2', 'g')"
-                )
+                return mask_phones_sql(x, PHONE_MASK)
             return x
 
 

@@ -1,8 +1,10 @@
 """Personal data of buyers (names, phones, addresses) is never stored, not even in quarantine.
 
-A column whose header looks personal is not staged at all; its cells show as ``***`` in the
-raw row kept with a quarantined row. Mobile numbers typed into other cells of a quarantined row
-are masked too; free-text columns that are stored (chat content, notes) are masked by validation.
+Only the cells an importer reads are staged: a column of personal data (收货人姓名, 联系电话,
+收货地址, ...) or of other free text (买家留言, 订单备注, 商家备注, ...) is never staged, so neither
+the tables nor the quarantine can keep it. A quarantined row keeps the cells read, with phone
+numbers (every form of canonical/phones.py) masked as ``***``; stored free text (chat content,
+order titles, notes) is masked by validation.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import hmac
 import re
 
+from jinpai.canonical.phones import mask_phones
 from jinpai.settings import Settings
 
 MASK = "***"
@@ -21,7 +24,6 @@ _PERSONAL_HEADER = re.compile(
     r"|id_?card|consignee|receiver|recipient|(customer|buyer|receiver|real)_?name",
     re.IGNORECASE,
 )
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def is_personal(header: str) -> bool:
@@ -30,8 +32,8 @@ def is_personal(header: str) -> bool:
 
 
 def mask_text(value: str | None) -> str | None:
-    """Mask mobile numbers inside a cell."""
-    return _PHONE.sub(MASK, value) if value else value
+    """Mask phone numbers inside a cell."""
+    return mask_phones(value, MASK) if value else value
 
 
 def pseudonym(secret: str, buyer_id: str) -> str:

@@ -19,8 +19,8 @@ import pyarrow as pa
 from jinpai.canonical.schema import MESSAGE_CONTENT_KEY, TABLES, TableSchema
 from jinpai.canonical.validation import clean_cells, validation_sql
 from jinpai.ingest.adapters.base import Plan
-from jinpai.ingest.personal import MASK, mask_text, pseudonym
-from jinpai.ingest.readers import RawFile
+from jinpai.ingest.personal import mask_text, pseudonym
+from jinpai.ingest.readers import Malformed, RawFile
 from jinpai.settings import DEFAULT_TIMEZONE
 from jinpai.warehouse.tables import SEQ_FACTOR, q, stored_columns
 from jinpai.warehouse.upsert import upsert
@@ -97,8 +97,9 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _stage_cells(con: duckdb.DuckDBPyConnection, raw: RawFile, plan: Plan) -> None:
-    """Copy the file's cells (never the personal ones) and derived columns into ``_raw``."""
-    keep = {"_row"} | {f"r{i}" for i in range(len(raw.headers)) if i not in plan.personal}
+    """Copy the cells the plan reads and derived columns into ``_raw``: no other cell (personal
+    data, free text such as 买家留言) gets into the warehouse file, not even a temp table."""
+    keep = {"_row"} | {f"r{i}" for i in plan.read_cells()}
     created = False
     for batch in raw.batches:
         names = [c for c in batch.column_names if c in keep or c.startswith("d_")]
@@ -224,7 +225,8 @@ def _build_stage(
 def _raw_rows(
     con: duckdb.DuckDBPyConnection, raw: RawFile, plan: Plan, rows: list[int], secret: str | None
 ) -> dict[int, dict[str, str | None]]:
-    """The original cells of some rows, personal ones masked, for the quarantine.
+    """The cells the plan read of some rows, phones masked, for the quarantine: what helps fix
+    the row and nothing more.
 
     With pseudonyms on, the buyer's id is replaced in every cell of the row, so the quarantine
     holds no more of it than the tables.
@@ -232,7 +234,8 @@ def _raw_rows(
     if not rows:
         return {}
     present = {r[0] for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
-    cells = [f"r{i}" for i in range(len(raw.headers)) if f"r{i}" in present]
+    kept = sorted(i for i in plan.read_cells() if f"r{i}" in present)
+    cells = [f"r{i}" for i in kept]
     buyer_src = plan.sources.get("buyer_id") if secret else None
     buyer = q(buyer_src) if buyer_src in present else "NULL"
     con.register("_wanted", pa.table({"_row": pa.array(rows, pa.int64())}))
@@ -246,11 +249,8 @@ def _raw_rows(
         values = dict(zip(cells, record[2:], strict=True))
         buyer_id = record[1]
         row: dict[str, str | None] = {}
-        for i, header in enumerate(raw.headers):
-            name = header or f"column {i + 1}"
-            if i in plan.personal:
-                row[name] = MASK
-                continue
+        for i in kept:
+            name = raw.headers[i] or f"column {i + 1}"
             value = mask_text(values.get(f"r{i}"))
             if secret and buyer_id and value:
                 value = value.replace(buyer_id, pseudonym(secret, buyer_id))
@@ -305,7 +305,7 @@ def import_file(
             Rejected(
                 int(row),
                 ", ".join(e["column"] for e in errors),
-                "; ".join(e["reason"] for e in errors),
+                mask_text("; ".join(e["reason"] for e in errors)) or "",  # quotes the cells
                 raw_rows.get(int(row), {}),
                 str(shop),
             )
@@ -315,8 +315,7 @@ def import_file(
         reason = f"same {key} as row {first} of this file (that row was kept)"
         rejected.append(Rejected(row, key, reason, raw_rows.get(row, {}), shop))
     for m in raw.malformed:
-        text = {"text": mask_text(m.text)}
-        rejected.append(Rejected(m.row, "", m.reason, text, options.shop))
+        rejected.append(Rejected(m.row, "", m.reason, _malformed_raw(m, raw, plan), options.shop))
     rejected.sort(key=lambda r: r.row)
 
     outcome.read = _scalar(con, f"SELECT count(*) FROM {RAW}") + len(raw.malformed)
@@ -325,6 +324,14 @@ def import_file(
     for t in (RAW, PARSED, STAGE):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return outcome, rejected
+
+
+def _malformed_raw(m: Malformed, raw: RawFile, plan: Plan) -> dict[str, str | None]:
+    """A row that could not be split into cells: its line is kept (masked) only when the import
+    reads every column, else a cell of personal data or free text could be in it."""
+    if plan.read_cells() >= set(range(len(raw.headers))):
+        return {"text": mask_text(m.text)}
+    return {}
 
 
 def _shops(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -167,7 +167,7 @@ def read(path: Path) -> tuple[RawFile, Plan]:
 
     headers = ["message"]
     raw = RawFile(path, headers, batches(), path.stat().st_size, encoding)
-    plan = Plan(NAME, "messages", {c: f"d_{c}" for c in COLUMNS}, headers)
+    plan = Plan(NAME, "messages", {c: f"d_{c}" for c in COLUMNS}, headers, context={0})
     return raw, plan
 
 
