@@ -19,6 +19,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from jinpai import warehouse
 from jinpai.server.app import create_app
 from jinpai.settings import Settings, WebSettings
 from jinpai.store.db import session_scope
@@ -394,7 +395,9 @@ def test_the_store_file_and_the_session_key_are_private_finding_4_of_the_trust_i
             database_url=f"sqlite:///{tmp_path / 'private' / 'store.sqlite'}",
         )
         create_app(settings, web=WebSettings())
+        warehouse.connect(tmp_path / "private" / "warehouse.duckdb").close()
     finally:
         os.umask(previous)
-    for path in (tmp_path / "home" / "web.key", tmp_path / "private" / "store.sqlite"):
+    private = ("home/web.key", "private/store.sqlite", "private/warehouse.duckdb")
+    for path in (tmp_path / name for name in private):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
