@@ -296,9 +296,11 @@ def test_forty_concurrent_tries_check_no_more_than_the_limit_finding_3_of_the_tr
     clients = [from_address(site, f"198.51.100.{100 + i}") for i in range(40)]
     tokens = [page_csrf(client) for client in clients]
     statuses: list[int] = []
+    together = threading.Barrier(len(clients))
 
     def attempt(client: TestClient, token: str) -> None:
         data = {"username": "raced", "password": "wrong-guess", "csrf_token": token}
+        together.wait()
         statuses.append(client.post("/login", data=data, follow_redirects=False).status_code)
 
     threads = [
