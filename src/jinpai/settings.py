@@ -93,7 +93,39 @@ class WebSettings(BaseSettings):
         default=12, ge=1, le=24 * 30, title="会话时长", description="hours a sign-in lasts idle"
     )
     login_failures: int = Field(
-        default=5, ge=1, title="登录失败上限", description="failed sign-ins allowed per window"
+        default=5,
+        ge=1,
+        title="登录失败上限",
+        description="failed sign-ins of one username per window; past it, that username's "
+        "sign-ins are spaced by a growing delay (never a lockout)",
+    )
+    login_address_failures: int = Field(
+        default=20,
+        ge=1,
+        title="单地址登录失败上限",
+        description="failed sign-ins from one address per window (any usernames); past it, "
+        "that address is refused until the window passes, even with the right password",
+    )
+    login_max_delay_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        title="登录退避上限",
+        description="longest delay, seconds, between checked sign-ins of a username past its "
+        "failure limit (1 s, then doubling per failure)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        title="可信反向代理",
+        description="comma-separated addresses of the reverse proxies whose X-Forwarded-For "
+        "is believed (empty: none; the client is the socket's address)",
+    )
+    token_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        title="API 令牌有效期",
+        description="days an API token lasts (POST /api/v1/tokens may ask for fewer)",
     )
     login_window_s: int = Field(
         default=15 * 60,

@@ -7,18 +7,19 @@ from datetime import date, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 from jinpai.cli import app
 from jinpai.store import migrate, roster, users
 from jinpai.store.db import make_engine, session_scope
-from jinpai.store.models import Base
+from jinpai.store.models import ApiToken, Base
+from jinpai.store.types import utcnow
 
 
 def test_shipped_revisions_form_one_line() -> None:
-    assert migrate.revisions() == ["0001", "0002", "0003"]
-    assert migrate.head() == "0003"
+    assert migrate.revisions() == ["0001", "0002", "0003", "0004"]
+    assert migrate.head() == "0004"
 
 
 def test_empty_database_upgrades_to_head(db_url: str) -> None:
@@ -68,7 +69,7 @@ def test_previous_revision_with_data_upgrades_to_head(db_url: str) -> None:
             )
         assert migrate.current(db_url) == "0001"
 
-        assert migrate.upgrade(db_url) == "0003"
+        assert migrate.upgrade(db_url) == migrate.head()
 
         with engine.connect() as connection:
             row = connection.execute(
@@ -113,5 +114,37 @@ def test_cli_upgrade_and_current(db_url: str) -> None:
     try:
         with session_scope(engine) as session:
             roster.upsert_agent(session, "s", "a", hired_on=date(2024, 1, 1))
+    finally:
+        engine.dispose()
+
+
+def test_tokens_that_never_expired_get_an_expiry_finding_1_of_the_trust_issue(db_url: str) -> None:
+    migrate.upgrade(db_url, "0003")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, active, created_at)"
+                    " VALUES ('boss', 'argon2-hash', 'owner', TRUE, CURRENT_TIMESTAMP)"
+                )
+            )
+            for name, expires in (("forever", "NULL"), ("dated", "'2030-01-01 00:00:00'")):
+                connection.execute(
+                    text(
+                        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at)"
+                        f" SELECT id, '{name}', '{name}-digest', CURRENT_TIMESTAMP, {expires}"
+                        " FROM users"
+                    )
+                )
+        migrate.upgrade(db_url)
+        with session_scope(engine) as session:
+            tokens = {t.name: t.expires_at for t in session.scalars(select(ApiToken))}
+        forever = tokens["forever"]
+        assert forever is not None
+        assert timedelta(days=89) < forever - utcnow() <= timedelta(days=90)
+        assert tokens["dated"] is not None and tokens["dated"].year == 2030
+        assert migrate.downgrade(db_url, "0003") == "0003"
+        assert migrate.upgrade(db_url) == migrate.head()
     finally:
         engine.dispose()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, select
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, MetaData, select, text
 from sqlalchemy.orm import Session
 
-from jinpai.store import roster, users
+from jinpai.services.store_accounts import StoreAccounts
+from jinpai.store import migrate, passwords, roster, users
 from jinpai.store.models import ApiToken
 from jinpai.store.passwords import verify_password
 from jinpai.store.types import utcnow
@@ -167,3 +171,69 @@ def test_web_sessions_keep_only_a_digest_and_old_rows_go_at_the_next_sign_in(
     users.start_web_session(session, boss)
     session.expire_all()
     assert len(boss.web_sessions) == 1
+
+
+def test_forty_concurrent_sign_ins_on_a_sqlite_file_all_succeed_finding_2_of_the_trust_issue(
+    tmp_path: Path,
+) -> None:
+    # a hash that takes a while, as in production: the sign-ins' transactions overlap
+    previous = passwords.use_hasher(PasswordHasher(time_cost=8, memory_cost=4096, parallelism=1))
+    try:
+        concurrent_sign_ins(f"sqlite:///{tmp_path / 'busy.sqlite'}")
+    finally:
+        passwords.use_hasher(previous)
+
+
+def concurrent_sign_ins(url: str) -> None:
+    migrate.upgrade(url)
+    accounts = StoreAccounts(url)
+    names = [f"clerk{i}" for i in range(40)]
+    for name in names:
+        accounts.add_user(name, PASSWORD, "owner", [])
+    barrier = threading.Barrier(len(names))
+    results: dict[str, object] = {}
+
+    def sign_in(name: str) -> None:
+        barrier.wait()
+        try:
+            user = accounts.authenticate(name, PASSWORD, "10.0.0.1")
+            results[name] = accounts.start_session(user.user_id, "10.0.0.1") if user else None
+        except Exception as exc:  # the test reports whatever went wrong
+            results[name] = exc
+
+    threads = [threading.Thread(target=sign_in, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed = {n: r for n, r in results.items() if not isinstance(r, str)}
+    assert failed == {} and len(results) == 40
+    accounts.engine.dispose()
+
+
+def test_a_sign_in_waits_for_another_writer_instead_of_failing_finding_2_of_the_trust_issue(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'held.sqlite'}"
+    migrate.upgrade(url)
+    accounts = StoreAccounts(url)
+    accounts.add_user("clerk", PASSWORD, "owner", [])
+    holding, held = threading.Event(), 5.5  # longer than the 5 s sqlite3 waits by default
+
+    def long_writer() -> None:
+        with accounts.engine.begin() as connection:
+            connection.execute(text("UPDATE users SET last_login_at = NULL"))
+            holding.set()
+            time.sleep(held)
+
+    writer = threading.Thread(target=long_writer)
+    writer.start()
+    holding.wait(5)
+    try:
+        # a reader is not blocked by the writer (WAL) ...
+        assert [p.username for p in accounts.users()] == ["clerk"]
+        # ... and a writer waits its turn rather than answering "database is locked"
+        assert accounts.authenticate("clerk", PASSWORD, "10.0.0.1") is not None
+    finally:
+        writer.join()
+        accounts.engine.dispose()

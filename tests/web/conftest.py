@@ -5,16 +5,19 @@ or in parallel); each test gets its own client (its own cookies)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from jinpai.server.app import create_app
 from jinpai.services import imports
 from jinpai.settings import Settings, WebSettings, get_settings
+from jinpai.store import passwords
 from tests.surface_data import write_shop_folder
 
 PASSWORDS = {
@@ -25,6 +28,14 @@ PASSWORDS = {
     "a2": "agent-pass-a2",
 }
 MONTH = "2024-03"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cheap_password_hashing() -> Iterator[None]:
+    # production argon2 costs ~0.6 s a hash; the sign-in tests check the rules, not the cost
+    previous = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.use_hasher(previous)
 
 
 @dataclass

@@ -5,12 +5,18 @@ users (never disabling themselves)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from jinpai.cli import app as cli_app
 from jinpai.settings import get_settings
+from jinpai.store.db import session_scope
+from jinpai.store.models import ApiToken
+from jinpai.store.types import utcnow
 from tests.web.conftest import PASSWORDS, Site, csrf_of, login, page_csrf
 
 NEW_PASSWORD = "brand-new-pass-1"
@@ -89,7 +95,8 @@ def test_a_disabled_user_loses_sessions_and_tokens_at_once(site: Site) -> None:
     assert users["left_shop"]["active"] is False and users["owner"]["active"] is True
     assert change(owner, "left_shop", active=True) == 200
     assert can_sign_in(site, "left_shop", password)
-    assert bearer.get("/api/v1/me").status_code == 200
+    # disabling ended the tokens for good: enabling again gives no stolen token back its use
+    assert bearer.get("/api/v1/me").status_code == 401
 
 
 def test_only_the_shops_owner_changes_users_and_never_disables_themselves(
@@ -171,3 +178,151 @@ def test_the_cli_sets_passwords_and_disables_users(site: Site, store_env: None) 
     assert r.exit_code == 2 and "no user 'nobody'" in r.output
     r = runner.invoke(cli_app, ["user", "passwd", "cli_user", "--password-stdin"], input="short\n")
     assert r.exit_code == 2 and "at least 8 characters" in r.output
+
+
+# --- finding 1 of the trust issue: API tokens expire, are listed and revoked ----------------------
+
+
+def new_token(client: TestClient, **body: object) -> dict[str, object]:
+    r = client.post("/api/v1/tokens", json=body, headers=api_csrf(client))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def bearer_of(site: Site, token: object) -> TestClient:
+    return TestClient(site.app, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_an_api_token_expires_by_default_and_may_ask_for_fewer_days_finding_1_of_the_trust_issue(
+    site: Site,
+) -> None:
+    client = signed_in(site, "tok_days", add_user(site, "tok_days"))
+    default, short = new_token(client, name="default"), new_token(client, name="week", days=7)
+    left = {
+        t["name"]: datetime.fromisoformat(str(t["expires_at"])) - utcnow() for t in (default, short)
+    }
+    assert timedelta(days=89) < left["default"] <= timedelta(days=90)
+    assert timedelta(days=6) < left["week"] <= timedelta(days=7)
+    r = client.post("/api/v1/tokens", json={"days": 91}, headers=api_csrf(client))
+    assert r.status_code == 400 and "90" in r.text
+    # a token past its expiry is refused
+    with session_scope(site.app.state.jinpai.store) as session:
+        row = session.get(ApiToken, short["id"])
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    assert bearer_of(site, short["token"]).get("/api/v1/me").status_code == 401
+    assert bearer_of(site, default["token"]).get("/api/v1/me").status_code == 200
+
+
+def test_ones_tokens_are_listed_without_the_token_and_revoked_finding_1_of_the_trust_issue(
+    site: Site,
+) -> None:
+    client = signed_in(site, "tok_list", add_user(site, "tok_list"))
+    made = new_token(client, name="sheet bot")
+    bearer = bearer_of(site, made["token"])
+    assert bearer.get("/api/v1/me").status_code == 200
+    r = client.get("/api/v1/tokens")
+    assert r.status_code == 200 and str(made["token"]) not in r.text
+    (listed,) = r.json()
+    assert listed["id"] == made["id"] and listed["name"] == "sheet bot"
+    assert {"created_at", "last_used_at", "expires_at"} <= set(listed)
+    assert listed["last_used_at"] is not None and "token" not in listed
+    # another user cannot see nor revoke it
+    other = login(TestClient(site.app), "sup")
+    assert made["id"] not in [t["id"] for t in other.get("/api/v1/tokens").json()]
+    r = other.delete(f"/api/v1/tokens/{made['id']}", headers=api_csrf(other))
+    assert r.status_code == 404
+    assert bearer.get("/api/v1/me").status_code == 200
+    r = client.delete(f"/api/v1/tokens/{made['id']}", headers=api_csrf(client))
+    assert r.status_code == 204
+    assert bearer.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/tokens").json() == []
+    # a token may end itself
+    second = bearer_of(site, new_token(client)["token"])
+    token_id = second.get("/api/v1/tokens").json()[0]["id"]
+    assert second.delete(f"/api/v1/tokens/{token_id}").status_code == 204
+    assert second.get("/api/v1/me").status_code == 401
+
+
+def test_a_password_change_ends_every_api_token_finding_1_of_the_trust_issue(site: Site) -> None:
+    old = add_user(site, "tok_pass")
+    client = signed_in(site, "tok_pass", old)
+    own = bearer_of(site, new_token(client)["token"])
+    body = {"current_password": old, "new_password": NEW_PASSWORD}
+    r = client.post("/api/v1/me/password", json=body, headers=api_csrf(client))
+    assert r.status_code == 204
+    assert own.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 200  # this session goes on
+    reset = bearer_of(site, new_token(client)["token"])
+    owner = login(TestClient(site.app), "owner")
+    assert change(owner, "tok_pass", password="another-pass-123") == 200
+    assert reset.get("/api/v1/me").status_code == 401
+
+
+def test_the_account_page_lists_and_revokes_tokens_finding_1_of_the_trust_issue(
+    site: Site,
+) -> None:
+    client = signed_in(site, "tok_page", add_user(site, "tok_page"))
+    made = new_token(client, name="月报脚本")
+    bearer = bearer_of(site, made["token"])
+    page = client.get("/account/password")
+    assert "API 令牌" in page.text and "月报脚本" in page.text
+    assert str(made["token"]) not in page.text
+    assert "API tokens" in client.get("/account/password?lang=en").text
+    url = f"/account/tokens/{made['id']}/revoke"
+    assert client.post(url, data={}).status_code == 403  # no CSRF token
+    assert bearer.get("/api/v1/me").status_code == 200
+    r = client.post(url, data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 200 and "月报脚本" not in r.text
+    assert bearer.get("/api/v1/me").status_code == 401
+
+
+def test_the_cli_lists_and_revokes_a_users_tokens_finding_1_of_the_trust_issue(
+    site: Site, store_env: None
+) -> None:
+    client = signed_in(site, "tok_cli", add_user(site, "tok_cli"))
+    made = new_token(client, name="cli-listed")
+    runner = CliRunner()
+    r = runner.invoke(cli_app, ["user", "tokens", "tok_cli"], terminal_width=200)
+    assert r.exit_code == 0, r.output
+    assert "cli-listed" in r.output and str(made["token"]) not in r.output
+    r = runner.invoke(cli_app, ["user", "revoke-token", "tok_cli", str(made["id"])])
+    assert r.exit_code == 0, r.output
+    assert bearer_of(site, made["token"]).get("/api/v1/me").status_code == 401
+    r = runner.invoke(cli_app, ["user", "revoke-token", "tok_cli", str(made["id"])])
+    assert r.exit_code == 2
+
+
+# --- finding 2 of the trust issue: bearer calls do not write on every request ------------------
+
+
+def test_a_hundred_bearer_calls_within_a_minute_write_last_used_once_finding_2_of_the_trust_issue(
+    site: Site,
+) -> None:
+    client = signed_in(site, "tok_busy", add_user(site, "tok_busy"))
+    made = new_token(client)
+    bearer = bearer_of(site, made["token"])
+    store = site.app.state.jinpai.store
+    writes: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            writes.append(statement)
+
+    event.listen(store, "before_cursor_execute", count)
+    try:
+        assert all(bearer.get("/api/v1/me").status_code == 200 for _ in range(100))
+    finally:
+        event.remove(store, "before_cursor_execute", count)
+    assert len(writes) == 1
+
+
+def test_the_openapi_document_describes_the_token_routes_finding_1_of_the_trust_issue(
+    anon: TestClient,
+) -> None:
+    paths = anon.get("/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/tokens"])
+    assert "delete" in paths["/api/v1/tokens/{token_id}"]
+    made = paths["/api/v1/tokens"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert made["schema"]["$ref"].endswith("/TokenOut")
+    assert "expires" in paths["/api/v1/tokens"]["post"]["description"]

@@ -229,3 +229,19 @@ def test_a_new_password_signs_out_the_other_browser(browser, server, site) -> No
     other.wait_for_url("**/login?next=*")  # the other one is signed out
     here.close()
     elsewhere.close()
+
+
+def test_the_pages_run_under_their_content_security_policy_finding_4_of_the_trust_issue(
+    page,  # type: ignore[no-untyped-def]
+) -> None:
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto("/shops/s1/dashboard")
+    page.wait_for_selector("#heatmap canvas")
+    page.hover("#trend-sales canvas")  # ECharts' tooltip is styled inline
+    page.goto(f"/shops/s1/agents?month={MONTH}&sort=inquiries")
+    page.click("#ranking a:text('小美')")
+    page.click("a.figure[data-metric=inquiries]")  # an HTMX swap
+    page.wait_for_selector("#explain section.explained[data-metric=inquiries] table.rows")
+    page.goto("/account/password")
+    assert [text for text in refused if "Content Security Policy" in text] == []

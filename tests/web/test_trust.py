@@ -361,6 +361,9 @@ WRITES: dict[tuple[str, str], Any] = {
         "json": {"current_password": "not-the-password", "new_password": STOLEN}
     },
     ("POST", "/api/v1/tokens"): lambda s: {"json": {"name": "matrix"}},
+    # the token of fill's token_id is the other shop's owner's: nobody else may end it
+    ("DELETE", "/api/v1/tokens/{token_id}"): lambda s: {},
+    ("POST", "/account/tokens/{token_id}/revoke"): lambda s: {"data": {}},
     ("POST", "/api/v1/shops/{shop}/users"): lambda s: {
         "json": {"username": f"intruder_{s}", "password": STOLEN, "role": "owner"}
     },
@@ -427,6 +430,10 @@ def app_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+# the id of an API token of a shop's owner, by shop (the matrix test makes them)
+TOKEN_OF: dict[str, int] = {}
+
+
 def fill(path: str, shop: str) -> str:
     """The path with ``shop``'s ids: its agent, its owner, a metric, a sheet."""
     values = {
@@ -435,6 +442,7 @@ def fill(path: str, shop: str) -> str:
         "username": OWNER[shop],
         "metric": "sales",
         "kind": "pay",
+        "token_id": str(TOKEN_OF.get(shop, 1)),
     }
     names = set(re.findall(r"{(\w+)", path))
     assert names <= set(values), f"{path}: the matrix has no value for {names - set(values)}"
@@ -483,6 +491,10 @@ def test_nobody_reaches_a_shop_they_do_not_belong_to_on_any_route(trust: Trust) 
     clients: dict[str | None, TestClient] = {None: TestClient(trust.app)}
     clients.update({name: signed_in(trust, name) for name in PEOPLE})
     headers = {name: csrf(client) for name, client in clients.items()}
+    accounts = trust.app.state.jinpai.accounts
+    owners = {p.username: p for p in accounts.users()}
+    tokens = {shop: accounts.issue_token(owners[OWNER[shop]].user_id, "kept") for shop in OWNER}
+    TOKEN_OF.update({shop: made.info.id for shop, made in tokens.items()})
     before = warehouse_rows(trust, "demo"), warehouse_rows(trust, "shop2"), store_rows(trust)
     failures: list[str] = []
     for name, client in clients.items():
@@ -512,3 +524,6 @@ def test_nobody_reaches_a_shop_they_do_not_belong_to_on_any_route(trust: Trust) 
     assert not failures, "\n".join(failures)
     after = warehouse_rows(trust, "demo"), warehouse_rows(trust, "shop2"), store_rows(trust)
     assert after == before
+    for made in tokens.values():  # nobody ended another's token
+        bearer = {"Authorization": f"Bearer {made.token}"}
+        assert TestClient(trust.app).get("/api/v1/me", headers=bearer).status_code == 200

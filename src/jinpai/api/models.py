@@ -3,6 +3,7 @@ catalogue id: values exact, rates as fractions, ``null`` for 0/0 (architecture.m
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -59,9 +60,16 @@ class Me(BaseModel):
     agent_id: str | None
 
 
-class TokenOut(BaseModel):
-    token: str = Field(description="shown once: send it as Authorization: Bearer <token>")
+class TokenInfoOut(BaseModel):
+    id: int = Field(description="what DELETE /api/v1/tokens/{id} takes")
     name: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="to the minute")
+    expires_at: datetime | None
+
+
+class TokenOut(TokenInfoOut):
+    token: str = Field(description="shown once: send it as Authorization: Bearer <token>")
 
 
 class MetricInfo(BaseModel):

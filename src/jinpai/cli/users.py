@@ -1,9 +1,10 @@
-"""``jinpai serve`` and ``jinpai user ...`` (add, passwd, disable, enable, list): the web app's
-commands (wired into jinpai.cli)."""
+"""``jinpai serve`` and ``jinpai user ...`` (add, passwd, disable, enable, list, tokens,
+revoke-token): the web app's commands (wired into jinpai.cli)."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -89,7 +90,7 @@ def passwd(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a user's password (prompted for twice, or read from stdin). The user's sessions
-    signed in with the old password end."""
+    signed in with the old password and their API tokens end."""
     from jinpai.services.accounts import AccountError
 
     password = _read_password(password_stdin)
@@ -114,8 +115,8 @@ def _set_active(username: str, active: bool) -> None:
 
 @app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="the sign-in name")]) -> None:
-    """Stop a user's sign-in (an agent who left): their sessions and API tokens stop working at
-    once; their figures and history stay."""
+    """Stop a user's sign-in (an agent who left): their sessions and API tokens end at once
+    (enabling them again gives no token back); their figures and history stay."""
     _set_active(username, False)
 
 
@@ -144,3 +145,44 @@ def list_users(
             "active" if u.active else "disabled",
         )
     console.print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+
+
+@app.command("tokens")
+def tokens(username: Annotated[str, typer.Argument(help="the sign-in name")]) -> None:
+    """A user's API tokens that still work: id, name, created, last used, expires (never the
+    token itself, which is not kept)."""
+    from rich.table import Table
+
+    from jinpai.services.accounts import AccountError
+
+    try:
+        found = _store_accounts().tokens(username)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    table = Table("id", "name", "created", "last used", "expires")
+    for t in found:
+        table.add_row(
+            str(t.id), t.name, _when(t.created_at), _when(t.last_used_at), _when(t.expires_at)
+        )
+    console.print(table)
+
+
+@app.command("revoke-token")
+def revoke_token(
+    username: Annotated[str, typer.Argument(help="the sign-in name")],
+    token_id: Annotated[int, typer.Argument(help="the token's id (jinpai user tokens NAME)")],
+) -> None:
+    """Revoke one of a user's API tokens: it stops working at once."""
+    from jinpai.services.accounts import AccountError
+
+    try:
+        revoked = _store_accounts().revoke_token(username, token_id)
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    if not revoked:
+        raise fail(f"{username} has no token {token_id} in use")
+    console.print(f"token {token_id} of {username} revoked", highlight=False)

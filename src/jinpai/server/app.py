@@ -14,11 +14,11 @@ from jinpai import __version__
 from jinpai.api.routers import accounts as accounts_routes
 from jinpai.api.routers import figures, imports, management
 from jinpai.api.routers import settings as settings_routes
-from jinpai.server.security import csrf_protect, identify
+from jinpai.server.security import SecurityHeaders, csrf_protect, identify
 from jinpai.server.session_key import secret_key
 from jinpai.services.accounts import Accounts
 from jinpai.services.app_state import AppState
-from jinpai.services.errors import ServiceError
+from jinpai.services.errors import ServiceError, TooManyAttempts
 from jinpai.services.warehouse_reads import Warehouse
 from jinpai.settings import Settings, WebSettings, get_settings
 
@@ -92,7 +92,12 @@ def create_app(
         # a use case's refusal answers as an HTTP error of its status: JSON on the API, the
         # error page on a page (the HTTPException handler the pages install decides)
         handler = app.exception_handlers[HTTPException]
-        return await handler(request, HTTPException(exc.status, str(exc)))
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        )
+        return await handler(request, HTTPException(exc.status, str(exc), headers))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # outermost: every answer carries the headers, errors and static files included
+    app.add_middleware(SecurityHeaders)
     return app

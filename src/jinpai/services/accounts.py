@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
+
+from jinpai.settings import WebSettings
 
 Role = Literal["owner", "supervisor", "agent"]
 ROLES: tuple[Role, ...] = ("owner", "supervisor", "agent")
+# a token's lifetime when the caller names none (the setting's default; the app passes its own)
+TOKEN_DAYS: int = WebSettings.model_fields["token_days"].default
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,39 @@ class Principal:
         return not other.every_shop and bool(other.shops) and owned
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as its owner sees it: never the token itself (only its digest is kept)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just issued: ``token`` is shown this once."""
+
+    token: str
+    info: TokenInfo
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    """The failed sign-ins that decide whether the next attempt is checked (see
+    :func:`jinpai.services.access.attempt_sign_in`)."""
+
+    # failures of the username within the window, since its last successful sign-in
+    user_failures: int
+    # failures from the address within the window, whatever the usernames
+    address_failures: int
+    last_user_failure: datetime | None
+    # the user signed in from this address before: their own place is not slowed down
+    known_address: bool
+
+
 class AccountError(ValueError):
     """A user that cannot be added or changed as asked (taken name, unknown role, agent without
     id, unknown user, short password)."""
@@ -67,9 +105,9 @@ class AccountError(ValueError):
 
 class Accounts(Protocol):
     def authenticate(self, username: str, password: str, address: str) -> Principal | None:
-        """The user, or None; the attempt is recorded for :meth:`recent_failures`."""
+        """The user, or None; the attempt is recorded for :meth:`login_record`."""
 
-    def recent_failures(self, username: str, address: str, window_s: float) -> int: ...
+    def login_record(self, username: str, address: str, window_s: float) -> LoginRecord: ...
     def start_session(self, user_id: int, address: str) -> str:
         """A new browser session of the user: the key its cookie carries."""
 
@@ -78,7 +116,15 @@ class Accounts(Protocol):
 
     def end_session(self, key: str) -> None: ...
     def from_token(self, token: str) -> Principal | None: ...
-    def issue_token(self, user_id: int, name: str = "") -> str: ...
+    def issue_token(self, user_id: int, name: str = "", days: int = TOKEN_DAYS) -> NewToken:
+        """A new API token of the user, valid for ``days``."""
+
+    def tokens(self, username: str) -> list[TokenInfo]:
+        """The user's tokens that still work (neither revoked nor expired)."""
+
+    def revoke_token(self, username: str, token_id: int) -> bool:
+        """Revoke one of the user's tokens; False when they have no such token."""
+
     def add_user(
         self,
         username: str,
@@ -91,12 +137,12 @@ class Accounts(Protocol):
         """The users who belong to any of ``shops``, or every user (None)."""
 
     def set_password(self, username: str, password: str, keep: str | None = None) -> Principal:
-        """A new password: the user's sessions end, but ``keep`` (the key of the session that
-        changed it)."""
+        """A new password: the user's API tokens and sessions end, but ``keep`` (the key of the
+        session that changed it)."""
 
     def set_active(self, username: str, active: bool) -> Principal:
-        """Disable (or enable again) a user's sign-in: a disabled user's sessions end and their
-        API tokens stop working at once."""
+        """Disable (or enable again) a user's sign-in: a disabled user's sessions and API tokens
+        end at once (enabling them again gives no token back)."""
 
 
 def check_new_user(username: str, password: str, role: str, agent_id: str | None) -> None:

@@ -38,6 +38,11 @@ class TooLarge(ServiceError):
 
 
 class TooManyAttempts(ServiceError):
-    """Too many wrong passwords from one address: the sign-in waits."""
+    """Too many wrong passwords (of a username, or from an address): the sign-in waits
+    ``retry_after`` seconds."""
 
     status = 429
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -14,10 +14,19 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jinpai.services.accounts import AccountError, Principal, check_new_user, check_password
+from jinpai.services.accounts import (
+    TOKEN_DAYS,
+    AccountError,
+    LoginRecord,
+    NewToken,
+    Principal,
+    TokenInfo,
+    check_new_user,
+    check_password,
+)
 from jinpai.store import users as repo
 from jinpai.store.db import make_engine, session_scope
-from jinpai.store.models import User
+from jinpai.store.models import ApiToken, User
 from jinpai.store.roster import get_agent, upsert_agent
 from jinpai.store.types import utcnow
 
@@ -50,10 +59,10 @@ class StoreAccounts:
             user = repo.authenticate(session, username[:64], password, address)
             return self._principal(session, user) if user is not None else None
 
-    def recent_failures(self, username: str, address: str, window_s: float) -> int:
+    def login_record(self, username: str, address: str, window_s: float) -> LoginRecord:
         since = utcnow() - timedelta(seconds=window_s)
         with session_scope(self.engine) as session:
-            return repo.failed_logins_since(session, since, username[:64], address)
+            return LoginRecord(*repo.login_record(session, username, address[:64], since))
 
     def start_session(self, user_id: int, address: str) -> str:
         with session_scope(self.engine) as session:
@@ -76,12 +85,28 @@ class StoreAccounts:
             user = repo.user_for_token(session, token)
             return self._principal(session, user) if user is not None else None
 
-    def issue_token(self, user_id: int, name: str = "") -> str:
+    def issue_token(self, user_id: int, name: str = "", days: int = TOKEN_DAYS) -> NewToken:
         with session_scope(self.engine) as session:
             user = session.get(User, user_id)
             if user is None:
                 raise AccountError("no such user")
-            return repo.issue_api_token(session, user.username, name[:100])
+            expires_at = utcnow() + timedelta(days=days)
+            token = repo.issue_api_token(session, user.username, name[:100], expires_at)
+            return NewToken(token, _token_info(user.tokens[-1]))
+
+    def tokens(self, username: str) -> list[TokenInfo]:
+        with session_scope(self.engine) as session:
+            try:
+                return [_token_info(row) for row in repo.live_api_tokens(session, username)]
+            except LookupError as exc:
+                raise AccountError(str(exc)) from None
+
+    def revoke_token(self, username: str, token_id: int) -> bool:
+        with session_scope(self.engine) as session:
+            try:
+                return repo.revoke_api_token_of(session, username, token_id)
+            except LookupError as exc:
+                raise AccountError(str(exc)) from None
 
     def add_user(
         self,
@@ -126,6 +151,8 @@ class StoreAccounts:
         def change(session: Session) -> None:
             repo.set_password(session, username, password)
             repo.end_web_sessions(session, username, keep)
+            # a token minted from a stolen session must not outlive the new password
+            repo.revoke_api_tokens(session, username)
 
         return self._change(username, change)
 
@@ -134,6 +161,7 @@ class StoreAccounts:
             repo.set_active(session, username, active)
             if not active:
                 repo.end_web_sessions(session, username)
+                repo.revoke_api_tokens(session, username)
 
         return self._change(username, change)
 
@@ -146,3 +174,7 @@ class StoreAccounts:
             user = repo.get_user(session, username)
             assert user is not None  # the change found them
             return self._principal(session, user)
+
+
+def _token_info(row: ApiToken) -> TokenInfo:
+    return TokenInfo(row.id, row.name, row.created_at, row.last_used_at, row.expires_at)

@@ -263,7 +263,11 @@ class LoginAttempt(Base):
     """Every sign-in attempt, for throttling; usernames are kept as typed (they may not exist)."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index(None, "username", "attempted_at"),)
+    __table_args__ = (
+        Index(None, "username", "attempted_at"),
+        # failures are counted per address too (throttling)
+        Index(None, "remote_addr", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))

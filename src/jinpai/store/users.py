@@ -132,6 +132,35 @@ def failed_logins_since(
     return session.scalar(statement) or 0
 
 
+def login_record(
+    session: Session, username: str, remote_addr: str, since: datetime
+) -> tuple[int, int, datetime | None, bool]:
+    """For throttling: the username's failures after ``since`` and after its last success, the
+    address's failures after ``since``, the username's last failure, and whether the user ever
+    signed in from this address (within :data:`KEPT_FOR`)."""
+    username = username[:64]
+    mine = LoginAttempt.username == username
+    succeeded = LoginAttempt.succeeded.is_(True)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(mine, succeeded)
+    )
+    start = max(since, last_success) if last_success is not None else since
+    failed = LoginAttempt.succeeded.is_(False)
+    user_failures, last_failure = session.execute(
+        select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+            mine, failed, LoginAttempt.attempted_at > start
+        )
+    ).one()
+    address_failures = failed_logins_since(session, since, remote_addr=remote_addr)
+    known = session.scalar(
+        select(LoginAttempt.id)
+        .where(mine, succeeded, LoginAttempt.remote_addr == remote_addr)
+        .where(LoginAttempt.attempted_at >= utcnow() - KEPT_FOR)
+        .limit(1)
+    )
+    return user_failures, address_failures, last_failure, known is not None
+
+
 def issue_api_token(
     session: Session, username: str, name: str = "", expires_at: datetime | None = None
 ) -> str:
@@ -153,12 +182,46 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     if not row.user.active:
         return None
-    row.last_used_at = now
-    session.flush()
+    # written at most once a minute: a busy script must not turn every call into a write
+    if row.last_used_at is None or row.last_used_at + SEEN_EVERY <= now:
+        row.last_used_at = now
+        session.flush()
     return row.user
 
 
-# a session's last_seen_at is written at most this often, not on every request
+def live_api_tokens(session: Session, username: str) -> list[ApiToken]:
+    """The user's tokens that still work (neither revoked nor expired), oldest first."""
+    user = _require_user(session, username)
+    statement = select(ApiToken).where(
+        ApiToken.user_id == user.id,
+        ApiToken.revoked_at.is_(None),
+        (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > utcnow()),
+    )
+    return list(session.scalars(statement.order_by(ApiToken.id)))
+
+
+def revoke_api_token_of(session: Session, username: str, token_id: int) -> bool:
+    """Revoke one of the user's tokens by its id; False when the user has no such live token
+    (another user's token id is no different from an unknown one)."""
+    row = next((t for t in live_api_tokens(session, username) if t.id == token_id), None)
+    if row is None:
+        return False
+    row.revoked_at = utcnow()
+    session.flush()
+    return True
+
+
+def revoke_api_tokens(session: Session, username: str) -> int:
+    """Revoke every token of the user (a new password, a disabled sign-in); how many."""
+    user = _require_user(session, username)
+    statement = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    revoked = session.execute(statement.values(revoked_at=utcnow())).rowcount
+    session.expire_all()
+    return revoked
+
+
+# a session's last_seen_at and a token's last_used_at are written at most this often, not on
+# every request (a busy script or page would otherwise make every call a write)
 SEEN_EVERY = timedelta(minutes=1)
 KEPT_FOR = timedelta(days=90)  # then a session's row is removed at the user's next sign-in
 

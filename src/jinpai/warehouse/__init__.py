@@ -48,7 +48,12 @@ def connect(
             raise FileNotFoundError(f"no warehouse at {path}")
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
     con = duckdb.connect(str(path))
+    if new:
+        # the shop's orders and messages: readable by the owner only (DuckDB takes no mode and
+        # refuses an empty file made beforehand, so the new, still empty file is narrowed)
+        path.chmod(0o600)
     if memory_limit:
         # an import stages a whole file in temp tables: beyond the cap they spill to the
         # warehouse's spill folder (``<warehouse>.tmp``), so memory does not grow with the file

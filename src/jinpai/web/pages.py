@@ -32,13 +32,14 @@ from jinpai.metrics.catalogue import CATALOGUE
 from jinpai.services import plans as management
 from jinpai.services import uploads
 from jinpai.services.access import (
+    attempt_sign_in,
     change_own_password,
     change_shop_user,
     check_agent,
     check_manager,
     check_owner,
     check_shop,
-    throttled,
+    revoke_own_token,
 )
 from jinpai.services.accounts import AccountError, Principal
 from jinpai.services.daily_sheet import (
@@ -51,7 +52,7 @@ from jinpai.services.daily_sheet import (
     daily_sheet,
     ranking,
 )
-from jinpai.services.errors import InputError, ServiceError
+from jinpai.services.errors import InputError, ServiceError, TooManyAttempts
 from jinpai.services.periods import check_day, period_query
 from jinpai.services.plans import month_result
 from jinpai.web.deps import AgentId, LoginRequired, PageUser, ShopId, State
@@ -137,10 +138,13 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     address = client_address(request)
-    if throttled(state, username, address):
+    try:
+        user = attempt_sign_in(state, username, password, address)
+    except TooManyAttempts as exc:
         log.warning("sign-in throttled for %r from %s", username, address)
-        return render(request, "login.html", None, 429, error="login_throttled", next=next)
-    user = state.accounts.authenticate(username, password, address)
+        page = render(request, "login.html", None, 429, error="login_throttled", next=next)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if user is None:
         log.info("failed sign-in for %r from %s", username, address)
         return render(request, "login.html", None, 401, error="login_failed", next=next)
@@ -155,9 +159,30 @@ def logout(request: Request, state: State) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+def _account_page(
+    request: Request, user: Principal, state: State, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The password form and the user's API tokens (never the tokens themselves)."""
+    tokens = state.accounts.tokens(user.username)
+    return render(request, "password.html", user, status, tokens=tokens, **context)
+
+
 @router.get("/account/password")
-def password_page(request: Request, user: PageUser) -> HTMLResponse:
-    return render(request, "password.html", user)
+def password_page(request: Request, user: PageUser, state: State) -> HTMLResponse:
+    return _account_page(request, user, state)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request,
+    token_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    user: PageUser,
+    state: State,
+) -> HTMLResponse:
+    """End one of one's API tokens (the form carries the session's CSRF token)."""
+    revoke_own_token(state, user, token_id)
+    log.info("%r revoked their API token %d", user.username, token_id)
+    return _account_page(request, user, state, token_revoked=True)
 
 
 @router.post("/account/password")
@@ -171,14 +196,14 @@ def change_password(
 ) -> HTMLResponse:
     """Every other session of the user ends; this one goes on."""
     if new_password != confirm_password:
-        return render(request, "password.html", user, 400, error="passwords_differ")
+        return _account_page(request, user, state, 400, error="passwords_differ")
     address, keep = client_address(request), getattr(request.state, "session_key", None)
     try:
         change_own_password(state, user, current_password, new_password, address, keep)
     except ServiceError as exc:
-        return render(request, "password.html", user, exc.status, error=str(exc))
+        return _account_page(request, user, state, exc.status, error=str(exc))
     log.info("%r changed their password", user.username)
-    return render(request, "password.html", user, saved=True)
+    return _account_page(request, user, state, saved=True)
 
 
 @router.get("/")

@@ -1,4 +1,4 @@
-"""Who am I, API tokens, and a shop's users."""
+"""Who am I, one's password and API tokens, and a shop's users."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from jinpai.services.access import (
     change_shop_user,
     check_manager,
     check_owner,
+    new_token,
+    revoke_own_token,
 )
-from jinpai.services.accounts import AccountError, Principal
+from jinpai.services.accounts import AccountError, Principal, TokenInfo
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.ERRORS)
 
@@ -51,8 +53,8 @@ class PasswordIn(BaseModel):
 def change_password(
     request: Request, user: ApiUser, state: State, body: Annotated[PasswordIn, Body()]
 ) -> Response:
-    """Change the caller's password (the current one is asked again). Every other session of
-    the caller ends; API tokens stay valid (revoke them apart)."""
+    """Change the caller's password (the current one is asked again). Every API token and every
+    other session of the caller ends."""
     address = request.client.host if request.client else "-"
     keep = getattr(request.state, "session_key", None)
     change_own_password(state, user, body.current_password, body.new_password, address, keep)
@@ -61,12 +63,44 @@ def change_password(
 
 class TokenIn(BaseModel):
     name: str = Field(default="", max_length=100)
+    days: int | None = Field(
+        default=None, ge=1, description="how long it lasts (default and most: the installation's)"
+    )
+
+
+def token_out(info: TokenInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "created_at": info.created_at,
+        "last_used_at": info.last_used_at,
+        "expires_at": info.expires_at,
+    }
 
 
 @router.post("/tokens", response_model=models.TokenOut, status_code=201)
-def new_token(user: ApiUser, state: State, body: Annotated[TokenIn, Body()]) -> dict[str, Any]:
-    """A new API token for the caller, shown once (send it as ``Authorization: Bearer``)."""
-    return {"token": state.accounts.issue_token(user.user_id, body.name), "name": body.name}
+def create_token(user: ApiUser, state: State, body: Annotated[TokenIn, Body()]) -> dict[str, Any]:
+    """A new API token for the caller, shown once (send it as ``Authorization: Bearer``). It
+    expires after ``days`` (default and most: ``JINPAI_WEB_TOKEN_DAYS``, 90); a new password or
+    a disabled sign-in ends it before."""
+    made = new_token(state, user, body.name, body.days)
+    return {"token": made.token, **token_out(made.info)}
+
+
+@router.get("/tokens", response_model=list[models.TokenInfoOut])
+def list_tokens(user: ApiUser, state: State) -> list[dict[str, Any]]:
+    """The caller's tokens that still work: name, created, last used, expires (never the token,
+    which is not kept)."""
+    return [token_out(info) for info in state.accounts.tokens(user.username)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(
+    token_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], user: ApiUser, state: State
+) -> Response:
+    """Revoke one of the caller's tokens (404 for an id that is not the caller's)."""
+    revoke_own_token(state, user, token_id)
+    return Response(status_code=204)
 
 
 class UserIn(BaseModel):
