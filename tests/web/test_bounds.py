@@ -5,15 +5,19 @@ an upload's import runs off the request path."""
 from __future__ import annotations
 
 import io
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
-from tests.web.conftest import Site, login, page_csrf
+from tests.web.conftest import MONTH, Site, login, page_csrf
 
 MULTIPART = "multipart/form-data; boundary=xyz"
 
@@ -125,3 +129,88 @@ def test_the_sign_in_form_still_works_for_an_anonymous_session(site: Site) -> No
     token = page_csrf(client, "/shops/s1/import")
     r = client.post("/shops/s1/import", files=files, data={"csrf_token": token})
     assert r.status_code in (200, 202, 400), r.status_code
+
+
+# --- finding 4: imports off the request path ----------------------------------------------------
+
+ORDERS = "order_id,buyer_id,created_at,paid_at,amount,items\n{id},b9,2024-03-17 10:00:00,,9,1\n"
+
+
+def until_finished(client: TestClient, url: str) -> dict[str, Any]:
+    for _ in range(300):
+        job = client.get(url).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"the job did not finish: {job}")
+
+
+def stored_order(site: Site, order_id: str) -> bool:
+    with duckdb.connect(str(site.settings.warehouse_path), read_only=True) as con:
+        found = con.execute("SELECT count(*) FROM orders WHERE order_id = ?", [order_id])
+        return found.fetchall()[0][0] == 1
+
+
+def test_an_api_upload_imports_in_the_background_while_figures_are_answered_finding_4_of_the_trust_issue(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = login(TestClient(site.app), "sup")
+    headers = {"X-CSRF-Token": page_csrf(client, "/shops/s1/import")}
+    report = ("/api/v1/shops/s1/report", {"month": MONTH})
+    before = client.get(report[0], params=report[1]).json()
+    quarantine_before = client.get("/api/v1/shops/s1/quarantine").json()
+    monkeypatch.setenv("JINPAI_IMPORT_PAUSE_S", "3")  # the import holds its transaction 3 s
+    files = {"file": ("orders.csv", io.BytesIO(ORDERS.format(id="bg1").encode()), "text/csv")}
+    started = time.monotonic()
+    r = client.post(
+        "/api/v1/shops/s1/imports", params={"wait": "false"}, files=files, headers=headers
+    )
+    assert r.status_code == 202, r.text
+    assert time.monotonic() - started < 2  # today: 201 after the whole import
+    job = r.json()
+    assert job["state"] in ("queued", "running") and job["outcome"] is None
+    url = f"/api/v1/shops/s1/imports/{job['job_id']}"
+    assert r.headers["location"] == url
+    # meanwhile every read is answered, from the warehouse as it was
+    started = time.monotonic()
+    assert client.get(report[0], params=report[1]).json() == before
+    assert client.get("/api/v1/shops/s1/quarantine").json() == quarantine_before
+    assert client.get(url).json()["state"] in ("queued", "running")
+    assert time.monotonic() - started < 2
+    assert not stored_order(site, "bg1")
+    job = until_finished(client, url)
+    assert job["state"] == "done" and job["progress"] == 1.0, job
+    assert job["outcome"]["tables"]["orders"]["stored"] == 1
+    assert stored_order(site, "bg1")
+    # another shop's manager cannot look at the job
+    assert login(TestClient(site.app), "sup2").get(url).status_code == 403
+
+
+def test_the_import_page_polls_a_running_import_finding_4_of_the_trust_issue(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = login(TestClient(site.app), "sup")
+    token = page_csrf(client, "/shops/s1/import")
+    monkeypatch.setenv("JINPAI_IMPORT_PAUSE_S", "3")
+    files = {"file": ("orders.csv", io.BytesIO(ORDERS.format(id="bg2").encode()), "text/csv")}
+    r = client.post("/shops/s1/import", files=files, data={"csrf_token": token})
+    assert r.status_code == 202, r.text
+    poll = re.search(r'hx-get="(/shops/s1/import/jobs/[0-9a-f]{32})" hx-trigger="every 1s"', r.text)
+    assert poll, r.text
+    for _ in range(300):
+        fragment = client.get(poll.group(1))
+        assert fragment.status_code == 200 and "<html" not in fragment.text
+        if 'data-state="done"' in fragment.text:
+            break
+        time.sleep(0.1)
+    assert 'id="import-result"' in fragment.text and "hx-trigger" not in fragment.text
+    assert stored_order(site, "bg2")
+
+
+def test_an_api_upload_waits_for_its_import_by_default(site: Site) -> None:
+    client = login(TestClient(site.app), "sup")
+    headers = {"X-CSRF-Token": page_csrf(client, "/shops/s1/import")}
+    files = {"file": ("orders.csv", io.BytesIO(ORDERS.format(id="bg3").encode()), "text/csv")}
+    r = client.post("/api/v1/shops/s1/imports", files=files, headers=headers)
+    assert r.status_code == 201 and r.json()["tables"]["orders"]["stored"] == 1
+    assert stored_order(site, "bg3")

@@ -435,6 +435,7 @@ def fill(path: str, shop: str) -> str:
         "username": OWNER[shop],
         "metric": "sales",
         "kind": "pay",
+        "job_id": "0" * 32,  # an import job: the shop is checked before the job is looked up
     }
     names = set(re.findall(r"{(\w+)", path))
     assert names <= set(values), f"{path}: the matrix has no value for {names - set(values)}"

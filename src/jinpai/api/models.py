@@ -3,6 +3,7 @@ catalogue id: values exact, rates as fractions, ``null`` for 0/0 (architecture.m
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -172,6 +173,18 @@ class ImportOutcome(BaseModel):
     tables: dict[str, Counts]
     errors: list[str]
     quarantined: list[QuarantineRow]
+
+
+class ImportJob(BaseModel):
+    job_id: str
+    shop: str
+    file: str
+    state: str = Field(description="queued, running, done or failed")
+    progress: float = Field(description="0 to 1: the file's bytes read")
+    created_at: datetime
+    finished_at: datetime | None
+    outcome: ImportOutcome | None = Field(description="once done: what POST ?wait=true answers")
+    error: str | None = Field(description="once failed: why, one line")
 
 
 class UserOut(BaseModel):
