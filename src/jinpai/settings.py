@@ -66,6 +66,47 @@ class Settings(BaseSettings):
     buyer_secret: str = Field(
         default="", title="化名密钥", description="per-installation secret for buyer pseudonyms"
     )
+    import_max_columns: int = Field(
+        default=1000,
+        ge=1,
+        title="导入列数上限",
+        description="most columns an imported file may have; a file with more is refused whole",
+    )
+    import_max_rows: int = Field(
+        default=10_000_000,
+        ge=1,
+        title="导入行数上限",
+        description="most rows one imported file may have (an Excel sheet holds 1,048,576 at "
+        "most); a file with more is refused whole: split it",
+    )
+    import_max_cells: int = Field(
+        default=200_000_000,
+        ge=1,
+        title="导入单元格上限",
+        description="most cells (rows x columns) one imported file may have; a file with more is "
+        "refused whole: split it",
+    )
+    import_max_quarantined: int = Field(
+        default=100_000,
+        ge=1,
+        title="隔离行上限",
+        description="most rows of one file the quarantine takes; a file with more bad rows is "
+        "refused whole (it is another format or mapping than assumed, not a few typos)",
+    )
+    xlsx_max_unpacked_mb: int = Field(
+        default=500,
+        ge=1,
+        title="Excel 解压上限",
+        description="most MB an Excel file may unpack to (an .xlsx is a zip of XML), checked "
+        "before it is opened; a larger one is refused: save it as CSV",
+    )
+    xlsx_max_ratio: int = Field(
+        default=100,
+        ge=2,
+        title="Excel 压缩比上限",
+        description="highest compression ratio of a part of an Excel file over 1 MB unpacked "
+        "(exports compress 5-30:1, a zip bomb 1000:1), checked before it is opened",
+    )
 
     @property
     def warehouse_path(self) -> Path:

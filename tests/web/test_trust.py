@@ -443,6 +443,7 @@ def fill(path: str, shop: str) -> str:
         "metric": "sales",
         "kind": "pay",
         "token_id": str(TOKEN_OF.get(shop, 1)),
+        "job_id": "0" * 32,  # an import job: the shop is checked before the job is looked up
     }
     names = set(re.findall(r"{(\w+)", path))
     assert names <= set(values), f"{path}: the matrix has no value for {names - set(values)}"

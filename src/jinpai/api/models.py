@@ -182,6 +182,18 @@ class ImportOutcome(BaseModel):
     quarantined: list[QuarantineRow]
 
 
+class ImportJob(BaseModel):
+    job_id: str
+    shop: str
+    file: str
+    state: str = Field(description="queued, running, done or failed")
+    progress: float = Field(description="0 to 1: the file's bytes read")
+    created_at: datetime
+    finished_at: datetime | None
+    outcome: ImportOutcome | None = Field(description="once done: what POST ?wait=true answers")
+    error: str | None = Field(description="once failed: why, one line")
+
+
 class UserOut(BaseModel):
     username: str
     role: str

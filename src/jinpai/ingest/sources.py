@@ -7,7 +7,14 @@ from pathlib import Path
 from jinpai.canonical.schema import TABLES
 from jinpai.ingest.adapters import canonical, chat_text, mapped, taobao_orders
 from jinpai.ingest.adapters.base import AdapterError, Plan
-from jinpai.ingest.readers import SUFFIXES, Progress, RawFile, read_table_file
+from jinpai.ingest.readers import (
+    DEFAULT_LIMITS,
+    SUFFIXES,
+    Limits,
+    Progress,
+    RawFile,
+    read_table_file,
+)
 
 
 class UnknownTableError(AdapterError):
@@ -39,6 +46,7 @@ def open_source(
     table: str | None = None,
     mapping: mapped.Mapping | None = None,
     progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[RawFile, Plan]:
     """Read a file's cells and plan its canonical columns (adapter chosen by content)."""
     if table is not None and table not in TABLES:
@@ -54,7 +62,7 @@ def open_source(
         raise AdapterError(f"{path.name}: not a chat-record export (see docs/importing.md)")
     if path.suffix.lower() not in SUFFIXES:
         raise AdapterError(f"{path.name}: unknown file type (use .csv, .xlsx, .parquet or .txt)")
-    raw = read_table_file(path, progress)
+    raw = read_table_file(path, progress, limits)
     if mapping is not None:
         if table is None:
             raise UnknownTableError(f"{path.name}: say which table the mapping fills (--table)")

@@ -14,7 +14,13 @@ from jinpai import __version__
 from jinpai.api.routers import accounts as accounts_routes
 from jinpai.api.routers import figures, imports, management
 from jinpai.api.routers import settings as settings_routes
-from jinpai.server.security import SecurityHeaders, csrf_protect, identify
+from jinpai.server.security import (
+    BODY_MARGIN_BYTES,
+    BodyGuard,
+    SecurityHeaders,
+    csrf_protect,
+    identify,
+)
 from jinpai.server.session_key import secret_key
 from jinpai.services.accounts import Accounts
 from jinpai.services.app_state import AppState
@@ -67,6 +73,8 @@ def create_app(
 
         # reports use the shop's saved profile and windows (the settings page edits them)
         warehouse.shop_rules = lambda shop: stored_rules(engine, shop)
+    # inside the session middleware (it needs the session), before routing and any form parser
+    app.add_middleware(BodyGuard, limit=(web.max_upload_mb << 20) + BODY_MARGIN_BYTES)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings, web),

@@ -7,6 +7,13 @@
 - Every unsafe method (POST, PUT, PATCH, DELETE) carries the session's CSRF token, in the
   ``X-CSRF-Token`` header (HTMX, fetch) or the ``csrf_token`` form field. Bearer calls are exempt:
   a browser never adds that header by itself, so a forged cross-site request cannot carry it.
+- An unsafe request's body is never read before its sender is known. FastAPI parses a route's
+  form before any dependency runs, so :class:`BodyGuard`, a middleware, decides from the
+  headers alone: a body over ``max_upload_mb`` plus ``BODY_MARGIN_BYTES`` is a 413 by its
+  ``Content-Length``, and is cut off while a chunked (or lying) body streams in; a bad bearer
+  token is a 401, a request without a signed-in session a 403 (a page: back to the sign-in
+  page), except the sign-in and sign-out forms, capped at ``ANONYMOUS_BODY_BYTES``. (An
+  anonymous 2,000 MB POST once filled /tmp before its 403.)
 
 The surfaces ask :func:`identify` through the app state (``AppState.identify``) and check shops
 and agents with :mod:`jinpai.services.access`.
@@ -15,9 +22,11 @@ and agents with :mod:`jinpai.services.access`.
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jinpai.services.accounts import Principal
@@ -54,6 +63,11 @@ SECURITY_HEADERS = (
 )
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+# the forms an anonymous session may post: their fields are a few hundred bytes
+ANONYMOUS_FORMS = frozenset({"/login", "/logout"})
+ANONYMOUS_BODY_BYTES = 64 << 10
+# a multipart upload's own fields and boundaries on top of the file
+BODY_MARGIN_BYTES = 1 << 20
 
 
 def bearer_token(request: Request) -> str | None:
@@ -123,3 +137,77 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# --- request bodies ----------------------------------------------------------------------------
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"the request is larger than {limit >> 10} KB")
+
+
+@dataclass
+class _Refusal:
+    status: int
+    detail: str
+
+    def response(self, path: str) -> Response:
+        if self.status == 403 and not path.startswith("/api/"):
+            return RedirectResponse("/login", status_code=303)  # a page of an ended session
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse({"detail": self.detail}, self.status, headers=headers)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+class BodyGuard:
+    """ASGI middleware, inside the session middleware: settles who sends an unsafe request and
+    how large its body may be before the app reads a byte of it."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def admit(self, scope: Scope) -> tuple[int, _Refusal | None]:
+        """The body limit of this request, or why it is refused unread."""
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.limit:
+            return self.limit, _Refusal(413, str(BodyTooLarge(self.limit).detail))
+        request = Request(scope)
+        state: AppState = request.app.state.jinpai
+        user = state.identify(request)  # headers and session cookie only
+        if user is not None:
+            return self.limit, None
+        if bearer_token(request) is not None:
+            return 0, _Refusal(401, "sign in or send Authorization: Bearer <token>")
+        if scope["path"] not in ANONYMOUS_FORMS:
+            return 0, _Refusal(403, "sign in first")
+        if declared is not None and declared > ANONYMOUS_BODY_BYTES:
+            return 0, _Refusal(413, str(BodyTooLarge(ANONYMOUS_BODY_BYTES).detail))
+        return ANONYMOUS_BODY_BYTES, None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE:
+            await self.app(scope, receive, send)
+            return
+        limit, refusal = self.admit(scope)
+        if refusal is not None:
+            await refusal.response(scope["path"])(scope, receive, send)
+            return
+        received = 0
+
+        async def capped() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)  # FastAPI answers it as the 413 it is
+            return message
+
+        await self.app(scope, capped, send)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinpai.services.accounts import Accounts, Principal
+from jinpai.services.import_jobs import ImportJobs
 from jinpai.services.warehouse_reads import Warehouse
 from jinpai.settings import Settings, WebSettings
 
@@ -20,6 +21,8 @@ class AppState:
     # the server's reading of who sent a request (session cookie or bearer token); the
     # surfaces ask it, so neither knows how a request is authenticated
     identify: Callable[[Any], Principal | None]
+    # uploads import in the background, one at a time (services/import_jobs.py)
+    jobs: ImportJobs = field(default_factory=ImportJobs)
 
     @property
     def store(self) -> Any:

@@ -76,6 +76,7 @@ def import_path(
     from jinpai.canonical.validation import check_timezone
     from jinpai.ingest.adapters.base import AdapterError
     from jinpai.ingest.personal import buyer_secret
+    from jinpai.ingest.readers import Limits
     from jinpai.ingest.sources import folder_files
     from jinpai.warehouse import ForeignShopError, Options, connect, load_files
 
@@ -111,6 +112,7 @@ def import_path(
         time_format=mapping.time_format if mapping is not None else time_format,
         buyer_secret=secret,
         own_shop_only=own_shop_only,
+        limits=Limits.of(settings),
     )
     db_path = None
     own = con is None

@@ -1,5 +1,6 @@
-"""A file uploaded to one shop through the app: saved with a cap, imported for that shop only,
-recorded in the store's import history with the quarantined rows it left."""
+"""A file uploaded to one shop through the app: saved with a cap and checked, imported for that
+shop only as a background job (:mod:`jinpai.services.import_jobs`), recorded in the store's
+import history with the quarantined rows it left."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from jinpai.canonical.schema import TABLES
 from jinpai.ingest.readers import SUFFIXES
 from jinpai.services.app_state import AppState
 from jinpai.services.errors import InputError, TooLarge
+from jinpai.services.import_jobs import ImportJob, JobProgress
 from jinpai.services.inputs import column_mapping
 
 # what a form may send with an upload (the API and the page declare their fields with these)
@@ -64,33 +66,93 @@ async def import_upload(
     columns_map: str | None,
     time_format: str | None,
 ) -> dict[str, Any]:
-    """Save the upload, import it for ``shop``, return the counts and its quarantined rows."""
-    from starlette.concurrency import run_in_threadpool
+    """Save the upload, import it for ``shop``, return the counts and its quarantined rows
+    (the job's outcome, waited for; a refusal is raised as the job met it)."""
+    job = await start_import(state, shop, username, upload, table, columns_map, time_format)
+    await wait_for(job)
+    return job_outcome(job)
 
+
+async def start_import(
+    state: AppState,
+    shop: str,
+    username: str,
+    upload: Upload,
+    table: str | None,
+    columns_map: str | None,
+    time_format: str | None,
+) -> ImportJob:
+    """Save and check the upload, then queue its import: returns at once with the job."""
     folder = Path(tempfile.mkdtemp(prefix="jinpai-upload-"))
     try:
         path = await save_upload(upload, folder, state.web.max_upload_mb << 20)
         chosen = table or path.stem.lower()
         if chosen not in TABLES:
             raise InputError(f"choose the table the file fills ({', '.join(TABLES)})")
-        # the warehouse refuses a file naming another shop than ``shop`` (a 400), whichever
-        # column or mapping names it: the importer's own reading of a row's shop decides
-        result = await run_in_threadpool(
-            state.warehouse.import_file,
-            path,
-            shop=shop,
-            table=chosen,
-            mapping=column_mapping(columns_map or None),
-            time_format=time_format or None,
-        )
-    finally:
+        mapping = column_mapping(columns_map or None)
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+    def work(job: ImportJob) -> dict[str, Any]:
+        try:
+            return _import(state, job, path, chosen, mapping, time_format or None)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return state.jobs.submit(ImportJob(shop, username, path.name), work)
+
+
+def _import(
+    state: AppState,
+    job: ImportJob,
+    path: Path,
+    table: str,
+    mapping: Any,
+    time_format: str | None,
+) -> dict[str, Any]:
+    # the warehouse refuses a file naming another shop than ``shop`` (a 400), whichever
+    # column or mapping names it: the importer's own reading of a row's shop decides
+    result = state.warehouse.import_file(
+        path,
+        shop=job.shop,
+        table=table,
+        mapping=mapping,
+        time_format=time_format,
+        progress=JobProgress(job),
+    )
     import_ids = sorted({f.import_id for f in result.files})
-    record_import(state, shop, path.name, username, result.to_json(), import_ids)
+    record_import(state, job.shop, path.name, job.username, result.to_json(), import_ids)
     quarantined = (
-        state.warehouse.quarantine(shop, import_ids, owned=import_ids) if import_ids else []
+        state.warehouse.quarantine(job.shop, import_ids, owned=import_ids) if import_ids else []
     )
     return {**result.to_json(), "errors": result.errors, "quarantined": quarantined}
+
+
+async def wait_for(job: ImportJob, timeout: float | None = None) -> bool:
+    """Wait (off the event loop) until the job has finished, at most ``timeout`` seconds;
+    True when it has."""
+    from concurrent.futures import TimeoutError as Pending
+
+    from starlette.concurrency import run_in_threadpool
+
+    if job.future is None:
+        return job.finished
+    try:
+        await run_in_threadpool(job.future.result, timeout)
+    except Pending:
+        return False
+    return True
+
+
+def job_outcome(job: ImportJob) -> dict[str, Any]:
+    """A finished job's counts and quarantined rows; its refusal raised again (a ServiceError
+    answers with its own status)."""
+    if job.error is not None:
+        raise job.error
+    if job.outcome is None:
+        raise InputError("the import has not finished")
+    return job.outcome
 
 
 def record_import(

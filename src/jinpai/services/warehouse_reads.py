@@ -10,8 +10,11 @@ invalidates it by itself, and one computation per key even when 20 users ask at 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -79,6 +82,7 @@ class Warehouse:
         self.path = Path(settings.warehouse_path)
         self.timezone = settings.timezone
         self.lock = RWLock()
+        self._import_lock = threading.Lock()  # one import of the app at a time
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -267,14 +271,54 @@ class Warehouse:
 
     def import_file(self, path: Path, *, shop: str, **options: Any) -> ImportResult:
         """Import one file uploaded to ``shop``: rows of that shop only (a row naming another
-        refuses the file). Readers wait (DuckDB allows no writer beside them)."""
-        with self.lock.write():
+        refuses the file).
+
+        The import writes into a copy of the warehouse file, swapped in under the write lock
+        when it is done: DuckDB allows no writer beside the readers' handles, and readers
+        waiting for a whole import were every figure request for minutes. Meanwhile readers
+        are answered from the previous state. A warehouse changed by another process during
+        the import (a CLI import) is imported into again in place, readers waiting.
+        """
+        with self._import_lock:
+            if not self.path.is_file():  # nothing to read yet: nothing to copy
+                with self.lock.write():
+                    return self._import(path, self.path, shop, options)
+            copy = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.importing")
             try:
-                return import_path(
-                    path, self.settings, db=self.path, shop=shop, own_shop_only=True, **options
-                )
+                with self.lock.read():  # app writers hold the write lock: a consistent copy
+                    stamp = _stamp(self.path)
+                    for src, dst in _with_wal(self.path, copy):
+                        shutil.copyfile(src, dst)
+                result = self._import(path, copy, shop, options)
+                with self.lock.write():  # no reader has the file open: swap it
+                    if _stamp(self.path) != stamp:
+                        return self._import(path, self.path, shop, options)
+                    Path(f"{self.path}.wal").unlink(missing_ok=True)  # replayed in the copy
+                    os.replace(copy, self.path)
+                result.db = self.path
+                return result
             finally:
+                for _, dst in _with_wal(copy, copy):
+                    dst.unlink(missing_ok=True)
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
+
+    def _import(self, path: Path, db: Path, shop: str, options: dict[str, Any]) -> ImportResult:
+        return import_path(path, self.settings, db=db, shop=shop, own_shop_only=True, **options)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when another process writes the file."""
+    found = path.stat()
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _with_wal(src: Path, dst: Path) -> list[tuple[Path, Path]]:
+    """The file and its write-ahead log, if any, with their names at ``dst``."""
+    pairs = [(src, dst)]
+    wal = Path(f"{src}.wal")
+    if wal.exists() or src == dst:
+        pairs.append((wal, Path(f"{dst}.wal")))
+    return pairs
 
 
 # --- buyers are shown masked -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from jinpai.canonical.schema import MESSAGE_CONTENT_KEY, TABLES, TableSchema
 from jinpai.canonical.validation import clean_cells, validation_sql
 from jinpai.ingest.adapters.base import Plan
 from jinpai.ingest.personal import mask_text, pseudonym
-from jinpai.ingest.readers import Malformed, RawFile
+from jinpai.ingest.readers import DEFAULT_LIMITS, Limits, Malformed, RawFile, too_many_bad
 from jinpai.settings import DEFAULT_TIMEZONE
 from jinpai.warehouse.tables import SEQ_FACTOR, q, stored_columns
 from jinpai.warehouse.upsert import upsert
@@ -37,6 +37,7 @@ class Options:
     # set: the file is for ``shop`` alone (an upload to one shop); a row naming another shop
     # refuses the whole file
     own_shop_only: bool = False
+    limits: Limits = DEFAULT_LIMITS  # what one file may hold (settings import_max_*, xlsx_*)
 
 
 class ForeignShopError(ValueError):
@@ -183,10 +184,14 @@ def _key_sql(schema: TableSchema) -> tuple[str, str, str]:
 
 
 def _build_stage(
-    con: duckdb.DuckDBPyConnection, schema: TableSchema, source_file: str, import_id: int
-) -> list[tuple[int, int, str]]:
+    con: duckdb.DuckDBPyConnection,
+    schema: TableSchema,
+    source_file: str,
+    import_id: int,
+    max_dups: int,
+) -> list[tuple[int, int, str]] | None:
     """Key the valid rows into ``_stage``; returns (row, first row, shop) of duplicate keys,
-    which are dropped."""
+    which are dropped (None: more than ``max_dups`` of them, none fetched)."""
     base, occurrence, row_key = _key_sql(schema)
     cols = [n for n, _ in stored_columns(schema)]
     lineage = {
@@ -213,8 +218,11 @@ def _build_stage(
         f"WITH d AS (SELECT shop_id, row_key, min(source_row) AS first FROM {STAGE} "
         "GROUP BY shop_id, row_key HAVING count(*) > 1) "
         f"SELECT s.source_row, d.first, shop_id FROM {STAGE} AS s JOIN d USING (shop_id, row_key) "
-        "WHERE s.source_row <> d.first ORDER BY s.source_row"
+        "WHERE s.source_row <> d.first ORDER BY s.source_row LIMIT $most",
+        {"most": max_dups + 1},
     ).fetchall()
+    if len(dups) > max_dups:
+        return None
     if dups:
         con.register("_dups", pa.table({"source_row": [int(r[0]) for r in dups]}))
         con.execute(f"DELETE FROM {STAGE} WHERE source_row IN (SELECT source_row FROM _dups)")
@@ -290,7 +298,14 @@ def import_file(
     if options.buyer_secret and "buyer_id" in schema.column_names:
         _pseudonymise(con, options.buyer_secret)
 
-    dups = _build_stage(con, schema, raw.path.name, import_id)
+    # the quarantine's cap, checked before anything of the file is stored or fetched
+    room = options.limits.max_quarantined - len(raw.malformed)
+    room -= _scalar(con, f"SELECT count(*) FROM {PARSED} WHERE _errors IS NOT NULL")
+    if room < 0:
+        raise too_many_bad(raw.path.name, options.limits)
+    dups = _build_stage(con, schema, raw.path.name, import_id, room)
+    if dups is None:
+        raise too_many_bad(raw.path.name, options.limits)
     outcome.stored, outcome.updated = upsert(con, schema, STAGE, given_columns(plan))
 
     bad = con.execute(

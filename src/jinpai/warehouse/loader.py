@@ -64,7 +64,9 @@ def load_files(
         for path, table in files:
             tick = progress.start(path.name, path.stat().st_size) if progress else None
             try:
-                raw, plan = open_source(path, table=table, mapping=mapping, progress=tick)
+                raw, plan = open_source(
+                    path, table=table, mapping=mapping, progress=tick, limits=options.limits
+                )
                 outcome, rejected = import_file(con, raw, plan, options, import_id)
             except (AdapterError, ReadError, OSError) as e:
                 message = str(e)

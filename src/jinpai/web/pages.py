@@ -69,6 +69,8 @@ ColumnsMap = Annotated[
     str | None, Form(max_length=uploads.COLUMNS_MAP_MAX, pattern=uploads.COLUMNS_MAP_PATTERN)
 ]
 TimeFormat = Annotated[str | None, Form(max_length=uploads.TIME_FORMAT_MAX)]
+# a page's upload shows its outcome when the import ends within this, else polls the job
+IMPORT_WAIT_S = 2.0
 
 
 def fmt(
@@ -345,11 +347,32 @@ async def import_upload(
     time_format: TimeFormat = None,
 ) -> HTMLResponse:
     check_manager(user, shop)
-    result = await uploads.import_upload(
+    job = await uploads.start_import(
         state, shop, user.username, file, table or None, columns_map, time_format
     )
-    log.info("import by %r into %s: %s", user.username, shop, result["tables"])
+    log.info("import by %r into %s: job %s (%s)", user.username, shop, job.id, job.file)
+    if not await uploads.wait_for(job, IMPORT_WAIT_S):  # the page polls the job
+        return render(request, "import.html", user, 202, shop=shop, tables=list(TABLES), job=job)
+    result = uploads.job_outcome(job)
     return render(request, "import.html", user, shop=shop, tables=list(TABLES), result=result)
+
+
+@router.get("/shops/{shop}/import/jobs/{job_id}")
+def import_job(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    job_id: Annotated[str, PathParam(pattern="^[0-9a-f]{32}$")],
+) -> HTMLResponse:
+    """The job's progress, polled by the import page (HTMX) until it shows the outcome."""
+    check_manager(user, shop)
+    job = state.jobs.get(shop, job_id)
+    if job is None:
+        raise HTTPException(404, "not_found")
+    error = str(job.error) if job.error is not None else None
+    result = job.outcome
+    return render(request, "_import_job.html", user, shop=shop, job=job, result=result, error=error)
 
 
 # --- scorecard, pay, grades -------------------------------------------------------------------

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 
 from jinpai.api import models
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import ShopId
 from jinpai.services import uploads
 from jinpai.services.access import check_manager
-from jinpai.services.uploads import import_upload, owned_imports
+from jinpai.services.errors import NotFound
+from jinpai.services.uploads import job_outcome, owned_imports, start_import, wait_for
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=models.ERRORS)
 
@@ -35,7 +38,10 @@ TimeFormat = Annotated[
     "/shops/{shop}/imports",
     response_model=models.ImportOutcome,
     status_code=201,
-    responses={413: {"model": models.Problem, "description": "file too large"}},
+    responses={
+        202: {"model": models.ImportJob, "description": "with wait=false: the job, queued"},
+        413: {"model": models.Problem, "description": "file too large"},
+    },
 )
 async def import_file(
     shop: ShopId,
@@ -45,10 +51,40 @@ async def import_file(
     table: TableName = None,
     columns_map: ColumnsMap = None,
     time_format: TimeFormat = None,
-) -> dict[str, Any]:
-    """Import one file for the shop: rows read, stored, updated, quarantined (with the rows)."""
+    wait: Annotated[
+        bool,
+        Query(
+            description="true: answer when imported (201, the counts); false: once the file "
+            "is saved and checked (202, the job to poll at its url)"
+        ),
+    ] = True,
+) -> Any:
+    """Import one file for the shop: rows read, stored, updated, quarantined (with the rows).
+    The import runs in the background either way: figures are answered meanwhile."""
     check_manager(user, shop)
-    return await import_upload(state, shop, user.username, file, table, columns_map, time_format)
+    job = await start_import(state, shop, user.username, file, table, columns_map, time_format)
+    if not wait:
+        url = f"/api/v1/shops/{shop}/imports/{job.id}"
+        body = models.ImportJob.model_validate(job.to_json()).model_dump(mode="json")
+        return JSONResponse(body, status_code=202, headers={"Location": url})
+    await wait_for(job)
+    return job_outcome(job)
+
+
+@router.get("/shops/{shop}/imports/{job_id}", response_model=models.ImportJob)
+def import_job(
+    shop: ShopId,
+    user: ApiUser,
+    state: State,
+    job_id: Annotated[str, PathParam(pattern="^[0-9a-f]{32}$", description="the job's id")],
+) -> dict[str, Any]:
+    """An upload's import job: its state and progress, its outcome once done (jobs are kept
+    while the app runs, the latest 200)."""
+    check_manager(user, shop)
+    job = state.jobs.get(shop, job_id)
+    if job is None:
+        raise NotFound("no such import job")
+    return job.to_json()
 
 
 @router.get("/shops/{shop}/quarantine", response_model=models.Page[models.QuarantineRow])
