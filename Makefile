@@ -49,7 +49,7 @@ docs: install
 bench: install
 	$(BIN)/python bench/bench_import.py --rows 1000000
 	$(BIN)/python bench/bench_metrics.py --scales 1e6,5e6,20e6
-	$(BIN)/python bench/bench_web.py --users 20 --duration 20
+	$(BIN)/python bench/bench_web.py --users 20,50 --duration 20
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache
