@@ -3,7 +3,8 @@
   "use strict";
   const charts = [];
 
-  function pct(v) { return v == null ? "-" : (v * 100).toFixed(1) + "%"; }
+  // a rate as jinpai.display shows it (2 decimals; a missing value is a dash)
+  function pct(v) { return v == null ? "—" : (v * 100).toFixed(2) + "%"; }
 
   function line(el) {
     const rate = el.dataset.unit === "rate";
