@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jinpai.cli import app
-from jinpai.demo.month import grade_with_reason
+from jinpai.demo.job import grade_with_reason
 
 runner = CliRunner()
 

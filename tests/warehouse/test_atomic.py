@@ -13,7 +13,7 @@ import duckdb
 
 from jinpai.services import imports
 from jinpai.settings import get_settings
-from jinpai.warehouse.loader import PAUSE_ENV
+from jinpai.warehouse.load_files import PAUSE_ENV
 from tests.ingest.files import MESSAGES_HEADER, ORDERS_HEADER, write_csv
 
 REPO = Path(__file__).resolve().parents[2]

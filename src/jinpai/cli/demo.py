@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jinpai.demo.generator import DEFAULT_MESSAGES, GenerationSummary, generate_shop
-from jinpai.demo.month import DEMO_MONTH_START
+from jinpai.demo.job import DEMO_MONTH_START
 
 app = typer.Typer(
     help="The demo shop (a 10-agent Tmall team): generate a believable month of data."
@@ -71,7 +71,7 @@ def run(
     """The job of ``make demo``: build the demo shop, import it, print its month and write the
     month's workbook (report, scorecard, pay and grades)."""
     from jinpai.cli.common import settings
-    from jinpai.demo.month import run_demo_month
+    from jinpai.demo.job import run_demo_month
 
     _print(generate_shop(folder, seed=seed, start=DEMO_MONTH_START))
     run_demo_month(folder, db, settings(), console)

@@ -101,7 +101,7 @@ def report(
         write_report_xlsx(result, target)
         err_console.print(f"wrote {target}", highlight=False)
     else:
-        from jinpai.exports.tables import render, report_tables
+        from jinpai.exports.terminal import render, report_tables
 
         if out is None:
             screen().print(report_tables(result))
@@ -162,6 +162,6 @@ def explain(
     if fmt == "json":
         typer.echo(dumps(result.to_dict()))
     else:
-        from jinpai.exports.tables import explanation_tables
+        from jinpai.exports.terminal import explanation_tables
 
         screen().print(explanation_tables(result))

@@ -84,7 +84,7 @@ TAGS: dict[str, str] = {
     "ranking page (api/sheets.py, web/pages.py)",
     "trend": "a 30-day line on the dashboard, and on the agent page where the metric is per "
     "agent (api/sheets.py)",
-    "summary": "a headline figure of the demo's printout (demo/month.py)",
+    "summary": "a headline figure of the demo's printout (demo/job.py)",
 }
 
 

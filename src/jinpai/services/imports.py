@@ -25,7 +25,7 @@ class ImportResult:
     """Per table the rows read, stored (new), updated and quarantined; files that failed."""
 
     tables: dict[str, TableCounts]
-    files: list[Any]  # jinpai.warehouse.load.FileOutcome
+    files: list[Any]  # jinpai.warehouse.load_file.FileOutcome
     errors: list[str]  # one line per file that could not be read at all
     skipped: list[str]  # files of a folder that name no table
     db: Path | None = None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from jinpai.warehouse.load import ForeignShopError, Options
-from jinpai.warehouse.loader import LoadResult, load_files
+from jinpai.warehouse.load_file import ForeignShopError, Options
+from jinpai.warehouse.load_files import LoadResult, load_files
 from jinpai.warehouse.tables import ensure_schema, stored_columns
 
 __all__ = [

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, HTTPException, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from jinpai.api import models
+from jinpai.api import schemas
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import ShopId
 from jinpai.services.access import (
@@ -21,7 +21,7 @@ from jinpai.services.access import (
 )
 from jinpai.services.accounts import AccountError, Principal, TokenInfo
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=schemas.ERRORS)
 
 
 def user_out(p: Principal) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def user_out(p: Principal) -> dict[str, Any]:
     }
 
 
-@router.get("/me", response_model=models.Me)
+@router.get("/me", response_model=schemas.Me)
 def me(user: ApiUser) -> dict[str, Any]:
     """The caller: role, shops and (for an agent) their agent id."""
     return user_out(user)
@@ -48,7 +48,7 @@ class PasswordIn(BaseModel):
 @router.post(
     "/me/password",
     status_code=204,
-    responses={429: {"model": models.Problem, "description": "too many wrong current passwords"}},
+    responses={429: {"model": schemas.Problem, "description": "too many wrong current passwords"}},
 )
 def change_password(
     request: Request, user: ApiUser, state: State, body: Annotated[PasswordIn, Body()]
@@ -78,7 +78,7 @@ def token_out(info: TokenInfo) -> dict[str, Any]:
     }
 
 
-@router.post("/tokens", response_model=models.TokenOut, status_code=201)
+@router.post("/tokens", response_model=schemas.TokenOut, status_code=201)
 def create_token(user: ApiUser, state: State, body: Annotated[TokenIn, Body()]) -> dict[str, Any]:
     """A new API token for the caller, shown once (send it as ``Authorization: Bearer``). It
     expires after ``days`` (default and most: ``JINPAI_WEB_TOKEN_DAYS``, 90); a new password or
@@ -87,7 +87,7 @@ def create_token(user: ApiUser, state: State, body: Annotated[TokenIn, Body()]) 
     return {"token": made.token, **token_out(made.info)}
 
 
-@router.get("/tokens", response_model=list[models.TokenInfoOut])
+@router.get("/tokens", response_model=list[schemas.TokenInfoOut])
 def list_tokens(user: ApiUser, state: State) -> list[dict[str, Any]]:
     """The caller's tokens that still work: name, created, last used, expires (never the token,
     which is not kept)."""
@@ -110,14 +110,14 @@ class UserIn(BaseModel):
     agent_id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-@router.get("/shops/{shop}/users", response_model=list[models.UserOut])
+@router.get("/shops/{shop}/users", response_model=list[schemas.UserOut])
 def shop_users(shop: ShopId, user: ApiUser, state: State) -> list[dict[str, Any]]:
     """The users with access to the shop (owners and supervisors)."""
     check_manager(user, shop)
     return [user_out(p) for p in state.accounts.users([shop])]
 
 
-@router.post("/shops/{shop}/users", response_model=models.UserOut, status_code=201)
+@router.post("/shops/{shop}/users", response_model=schemas.UserOut, status_code=201)
 def add_shop_user(
     shop: ShopId, user: ApiUser, state: State, body: Annotated[UserIn, Body()]
 ) -> dict[str, Any]:
@@ -137,7 +137,7 @@ class UserChange(BaseModel):
     active: bool | None = None
 
 
-@router.patch("/shops/{shop}/users/{username}", response_model=models.UserOut)
+@router.patch("/shops/{shop}/users/{username}", response_model=schemas.UserOut)
 def change_user(
     shop: ShopId,
     username: Annotated[str, PathParam(min_length=1, max_length=64)],

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from jinpai.api import models
+from jinpai.api import schemas
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import (
     AgentId,
@@ -24,11 +24,11 @@ from jinpai.services.access import check_agent, check_manager, check_shop
 from jinpai.services.daily_sheet import agent_month, agent_rows, daily_sheet, ranking
 from jinpai.services.periods import check_day, period_query
 
-router = APIRouter(prefix="/api/v1", tags=["figures"], responses=models.ERRORS)
-_DEFAULT_SORT = models.SortableMetric("sales")  # type: ignore[call-arg]
+router = APIRouter(prefix="/api/v1", tags=["figures"], responses=schemas.ERRORS)
+_DEFAULT_SORT = schemas.SortableMetric("sales")  # type: ignore[call-arg]
 
 
-@router.get("/metrics", response_model=list[models.MetricInfo])
+@router.get("/metrics", response_model=list[schemas.MetricInfo])
 def metrics(user: ApiUser) -> list[dict[str, Any]]:
     """The metric catalogue (ids, Chinese names, units, directions)."""
     return [
@@ -51,7 +51,7 @@ def shops(user: ApiUser) -> list[str]:
     return list(user.shops)
 
 
-@router.get("/shops/{shop}/report", response_model=models.ShopReport)
+@router.get("/shops/{shop}/report", response_model=schemas.ShopReport)
 def shop_report(
     shop: ShopId,
     user: ApiUser,
@@ -76,7 +76,7 @@ def shop_report(
     }
 
 
-@router.get("/shops/{shop}/agents", response_model=models.Page[models.AgentRow])
+@router.get("/shops/{shop}/agents", response_model=schemas.Page[schemas.AgentRow])
 def agents(
     shop: ShopId,
     user: ApiUser,
@@ -86,7 +86,7 @@ def agents(
     end: End = None,
     profile: Profile = None,
     as_of: AsOf = None,
-    sort: Annotated[models.SortableMetric, Query()] = _DEFAULT_SORT,  # type: ignore[valid-type]
+    sort: Annotated[schemas.SortableMetric, Query()] = _DEFAULT_SORT,  # type: ignore[valid-type]
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -107,7 +107,7 @@ def agents(
     }
 
 
-@router.get("/shops/{shop}/agents/{agent_id}", response_model=models.AgentReport)
+@router.get("/shops/{shop}/agents/{agent_id}", response_model=schemas.AgentReport)
 def agent(
     shop: ShopId,
     agent_id: AgentId,
@@ -128,10 +128,10 @@ def agent(
     return found
 
 
-@router.get("/shops/{shop}/figures/{metric}", response_model=models.Figure)
+@router.get("/shops/{shop}/figures/{metric}", response_model=schemas.Figure)
 def figure(
     shop: ShopId,
-    metric: models.MetricId,  # type: ignore[valid-type]
+    metric: schemas.MetricId,  # type: ignore[valid-type]
     user: ApiUser,
     state: State,
     agent: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
@@ -171,10 +171,10 @@ def figure(
     }
 
 
-@router.get("/shops/{shop}/explain/{metric}", response_model=models.Explanation)
+@router.get("/shops/{shop}/explain/{metric}", response_model=schemas.Explanation)
 def explain(
     shop: ShopId,
-    metric: models.MetricId,  # type: ignore[valid-type]
+    metric: schemas.MetricId,  # type: ignore[valid-type]
     user: ApiUser,
     state: State,
     agent: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
@@ -196,7 +196,7 @@ def explain(
     )
 
 
-@router.get("/shops/{shop}/daily", response_model=models.DailySheet)
+@router.get("/shops/{shop}/daily", response_model=schemas.DailySheet)
 def daily(
     shop: ShopId,
     user: ApiUser,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
-from jinpai.api import models
+from jinpai.api import schemas
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import ShopId
 from jinpai.services import uploads
@@ -16,7 +16,7 @@ from jinpai.services.access import check_manager
 from jinpai.services.errors import NotFound
 from jinpai.services.uploads import job_outcome, owned_imports, start_import, wait_for
 
-router = APIRouter(prefix="/api/v1", tags=["imports"], responses=models.ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["imports"], responses=schemas.ERRORS)
 
 TableName = Annotated[
     str | None, Form(pattern=uploads.TABLE_PATTERN, description="the table it fills")
@@ -36,11 +36,11 @@ TimeFormat = Annotated[
 
 @router.post(
     "/shops/{shop}/imports",
-    response_model=models.ImportOutcome,
+    response_model=schemas.ImportOutcome,
     status_code=201,
     responses={
-        202: {"model": models.ImportJob, "description": "with wait=false: the job, queued"},
-        413: {"model": models.Problem, "description": "file too large"},
+        202: {"model": schemas.ImportJob, "description": "with wait=false: the job, queued"},
+        413: {"model": schemas.Problem, "description": "file too large"},
     },
 )
 async def import_file(
@@ -65,13 +65,13 @@ async def import_file(
     job = await start_import(state, shop, user.username, file, table, columns_map, time_format)
     if not wait:
         url = f"/api/v1/shops/{shop}/imports/{job.id}"
-        body = models.ImportJob.model_validate(job.to_json()).model_dump(mode="json")
+        body = schemas.ImportJob.model_validate(job.to_json()).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": url})
     await wait_for(job)
     return job_outcome(job)
 
 
-@router.get("/shops/{shop}/imports/{job_id}", response_model=models.ImportJob)
+@router.get("/shops/{shop}/imports/{job_id}", response_model=schemas.ImportJob)
 def import_job(
     shop: ShopId,
     user: ApiUser,
@@ -87,7 +87,7 @@ def import_job(
     return job.to_json()
 
 
-@router.get("/shops/{shop}/quarantine", response_model=models.Page[models.QuarantineRow])
+@router.get("/shops/{shop}/quarantine", response_model=schemas.Page[schemas.QuarantineRow])
 def quarantine(
     shop: ShopId,
     user: ApiUser,

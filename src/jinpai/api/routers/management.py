@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
-from jinpai.api import models
+from jinpai.api import schemas
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import Month, ShopId
 from jinpai.exports import management_sheets
 from jinpai.services.access import check_manager
 from jinpai.services.plans import month_result
 
-router = APIRouter(prefix="/api/v1", tags=["management"], responses=models.ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["management"], responses=schemas.ERRORS)
 
 Kind = Annotated[str, Path(pattern="^(score|pay|grade)$", description="score, pay or grade")]
 Role = Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException
 
-from jinpai.api import models
+from jinpai.api import schemas
 from jinpai.api.deps import ApiUser, State
 from jinpai.api.params import Month, ShopId
 from jinpai.management.grading import GradingRules
@@ -19,11 +19,11 @@ from jinpai.services.app_state import AppState
 from jinpai.services.daily_sheet import default_month
 
 router = APIRouter(
-    prefix="/api/v1/shops/{shop}/settings", tags=["settings"], responses=models.ERRORS
+    prefix="/api/v1/shops/{shop}/settings", tags=["settings"], responses=schemas.ERRORS
 )
 log = logging.getLogger("jinpai.web")
 T = TypeVar("T")
-UNPROCESSABLE = {422: {"model": models.Refused, "description": "a value the rules refuse"}}
+UNPROCESSABLE = {422: {"model": schemas.Refused, "description": "a value the rules refuse"}}
 
 
 def store_engine(state: AppState) -> Any:

@@ -20,7 +20,7 @@ from jinpai.ingest.adapters.base import AdapterError
 from jinpai.ingest.adapters.mapped import Mapping
 from jinpai.ingest.readers import ReadError
 from jinpai.ingest.sources import open_source
-from jinpai.warehouse.load import FileOutcome, Options, Rejected, import_file, next_import_id
+from jinpai.warehouse.load_file import FileOutcome, Options, Rejected, import_file, next_import_id
 from jinpai.warehouse.tables import ensure_schema
 
 # test hook: seconds to sleep inside the transaction, after writing, before the commit

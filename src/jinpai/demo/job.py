@@ -10,7 +10,7 @@ from rich.table import Table
 
 from jinpai.display import format_number
 from jinpai.exports.management_sheets import write_workbook
-from jinpai.exports.tables import report_tables
+from jinpai.exports.terminal import report_tables
 from jinpai.exports.xlsx import write_report_xlsx
 from jinpai.management.plans import KPI_SCORE, figure_unit
 from jinpai.metrics.base import Unit
