@@ -4,13 +4,16 @@ once."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
 from rich.console import Console
 
+from jinpai.canonical.schema import DEFAULT_SHOP
 from jinpai.settings import Settings, get_settings
 
 console = Console()
@@ -55,11 +58,16 @@ def store_url(url: str | None) -> str:
     return url if url is not None else settings().database
 
 
-DATA_HELP = "a canonical data folder, read in memory (no database needed)"
-DB_HELP = "a warehouse DuckDB file, opened read-only (default: the settings' warehouse)"
-
-DataOpt = Annotated[Path | None, typer.Option("--data", help=DATA_HELP)]
-DbOpt = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="a canonical data folder, read in memory (no database needed)"),
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="a warehouse DuckDB file, opened read-only (default: the settings' warehouse)"
+    ),
+]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", help="rule profile: taobao, pdd, jd or raw")
 ]
@@ -68,13 +76,6 @@ SettingsOpt = Annotated[
 ]
 MonthOpt = Annotated[str, typer.Option("--month", help="the calendar month, YYYY-MM")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write to this file")]
-StoreUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store-url",
-        help="application store with the plans, terms and settings in force (default: settings)",
-    ),
-]
 
 
 def report_options(
@@ -100,3 +101,65 @@ def report_options(
         as_of=inputs.parse_as_of(as_of),
         **rest,  # type: ignore[arg-type]
     )
+
+
+# --- the versions kept in the store: plan, adjust, terms, pay-settings ---------------------------
+
+StoreUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store-url",
+        help="application store with the plans, terms and settings in force (default: settings)",
+    ),
+]
+ShopOfStoreOpt = Annotated[
+    str | None,
+    typer.Option("--shop", help="the shop (default: the warehouse's only shop, else default)"),
+]
+WarehouseOfShopOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="warehouse that names the shop (default: the settings' warehouse)"),
+]
+ByOpt = Annotated[str | None, typer.Option("--by", help="who makes the change (default: you)")]
+MONTH_HELP = "YYYY-MM"
+
+
+@contextlib.contextmanager
+def saving_store(url: str | None) -> Iterator[Any]:
+    """The store's engine, migrated to the shipped schema (saving is when a store gets created),
+    disposed of afterwards."""
+    from jinpai.store import migrate
+    from jinpai.store.db import make_engine
+
+    url = store_url(url)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def month_of(text: str) -> str:
+    """``YYYY-MM`` as typed, normalised (a bad month is one line and exit 2)."""
+    from jinpai.management.versions import normalise_month
+
+    try:
+        return normalise_month(text)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def only_shop(db: Path | None) -> str:
+    """The warehouse's shop when it holds exactly one (what ``--db`` reports compute), else
+    ``default``: a plan saved under another shop id would silently never apply."""
+    import duckdb
+
+    from jinpai.warehouse.reads import shop_ids
+
+    path = warehouse_path(db)
+    if not path.is_file():
+        return DEFAULT_SHOP
+    with duckdb.connect(str(path), read_only=True) as con:
+        shops = shop_ids(con)
+    return shops[0] if len(shops) == 1 else DEFAULT_SHOP

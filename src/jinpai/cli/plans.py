@@ -6,10 +6,8 @@ saved from a month leaves the months before it as they were.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +15,19 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from jinpai.canonical.schema import DEFAULT_SHOP
-from jinpai.cli.common import console, fail, warehouse_path
+from jinpai.cli.common import (
+    MONTH_HELP,
+    ByOpt,
+    ShopOfStoreOpt,
+    StoreUrlOpt,
+    WarehouseOfShopOpt,
+    console,
+    fail,
+    month_of,
+    only_shop,
+    saving_store,
+    warehouse_path,
+)
 from jinpai.cli.common import store_url as resolve_store_url
 
 plan_app = typer.Typer(
@@ -28,63 +37,24 @@ adjust_app = typer.Typer(
     help="Manual pay adjustments (always with a reason).", no_args_is_help=True
 )
 
-_StoreUrl = Annotated[
-    str | None, typer.Option("--store-url", help="store URL (default: the settings' database)")
-]
-_Shop = Annotated[
-    str | None,
-    typer.Option("--shop", help="the shop (default: the warehouse's only shop, else default)"),
-]
-_Db = Annotated[
-    Path | None,
-    typer.Option("--db", help="warehouse that names the shop (default: the settings' warehouse)"),
-]
-_By = Annotated[str | None, typer.Option("--by", help="who makes the change (default: you)")]
-_MONTH_HELP = "YYYY-MM"
-
-
-@contextlib.contextmanager
-def _store(url: str | None) -> Iterator[Any]:
-    """The store's engine, migrated to the shipped schema (saving is when a store gets created),
-    disposed of afterwards."""
-    from jinpai.store import migrate
-    from jinpai.store.db import make_engine
-
-    url = resolve_store_url(url)
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _month(text: str) -> str:
-    from jinpai.management.versions import normalise_month
-
-    try:
-        return normalise_month(text)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-
 
 @plan_app.command("set")
 def plan_set(
     file: Annotated[Path, typer.Argument(help="YAML: a plan (indicators, optional name)")],
     role: Annotated[str, typer.Option("--role", help="presale, aftersale, ...")],
-    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {_MONTH_HELP}")],
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
-    by: _By = None,
+    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {MONTH_HELP}")],
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
+    by: ByOpt = None,
 ) -> None:
     """Save a KPI plan for a role from a month on (that month's version is replaced)."""
     from jinpai.management.plans import KpiPlan
     from jinpai.store import versioned as repo
     from jinpai.store.db import session_scope
 
-    month = _month(valid_from)
-    shop = shop or _only_shop(db)
+    month = month_of(valid_from)
+    shop = shop or only_shop(db)
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -96,7 +66,7 @@ def plan_set(
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
         raise fail(f"bad plan in {file}: {problems}") from None
-    with _store(store_url) as engine, session_scope(engine) as session:
+    with saving_store(store_url) as engine, session_scope(engine) as session:
         document = plan.model_dump(mode="json", exclude={"valid_from"})
         repo.save_plan(session, shop, role, month, document, by or getpass.getuser())
     console.print(f"saved the {role} plan of {shop} from {month}", highlight=False)
@@ -108,9 +78,9 @@ def plan_show(
     month: Annotated[
         str | None, typer.Option("--month", help="only the version in force in this month")
     ] = None,
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
 ) -> None:
     """The plan versions of the store (shipped defaults where the shop has none)."""
@@ -121,8 +91,8 @@ def plan_show(
         raise fail(f"unknown --format {fmt!r}: choose yaml or json")
     from jinpai.management.versions import LAST_MONTH
 
-    wanted = _month(month) if month else LAST_MONTH
-    shop = shop or _only_shop(db)
+    wanted = month_of(month) if month else LAST_MONTH
+    shop = shop or only_shop(db)
     try:
         setup = shop_setup(resolve_store_url(store_url), shop, wanted)
     except ReportInputError as exc:
@@ -147,27 +117,27 @@ def plan_show(
 @adjust_app.command("add")
 def adjust_add(
     agent: Annotated[str, typer.Option("--agent", help="the agent id")],
-    month: Annotated[str, typer.Option("--month", help=f"the pay month, {_MONTH_HELP}")],
+    month: Annotated[str, typer.Option("--month", help=f"the pay month, {MONTH_HELP}")],
     amount: Annotated[float, typer.Option("--amount", help="yuan; negative deducts")],
     reason: Annotated[str, typer.Option("--reason", help="why (required, shown on the pay sheet)")],
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
-    by: _By = None,
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
+    by: ByOpt = None,
 ) -> None:
     """Add a manual pay adjustment for one agent and month."""
     from jinpai.store.adjustments import add_adjustment
     from jinpai.store.db import session_scope
     from jinpai.store.roster import get_agent, upsert_agent
 
-    pay_month = _month(month)
-    shop = shop or _only_shop(db)
+    pay_month = month_of(month)
+    shop = shop or only_shop(db)
     if not reason.strip():
         raise fail("a pay adjustment needs a reason (--reason)")
     if not abs(amount) < 1e9:  # also refuses nan/inf, which the money column cannot hold
         raise fail(f"--amount {amount} is not a sensible amount of yuan")
     try:
-        with _store(store_url) as engine, session_scope(engine) as session:
+        with saving_store(store_url) as engine, session_scope(engine) as session:
             if get_agent(session, shop, agent) is None:
                 known = _warehouse_agent(db, shop, agent)
                 if known is None:
@@ -181,21 +151,6 @@ def adjust_add(
     console.print(
         f"adjustment #{row.id}: {agent} {pay_month} {amount:+.2f} ({row.reason})", highlight=False
     )
-
-
-def _only_shop(db: Path | None) -> str:
-    """The warehouse's shop when it holds exactly one (what ``--db`` reports compute), else
-    ``default``: a plan saved under another shop id would silently never apply."""
-    import duckdb
-
-    from jinpai.warehouse.reads import shop_ids
-
-    path = warehouse_path(db)
-    if not path.is_file():
-        return DEFAULT_SHOP
-    with duckdb.connect(str(path), read_only=True) as con:
-        shops = shop_ids(con)
-    return shops[0] if len(shops) == 1 else DEFAULT_SHOP
 
 
 def _warehouse_agent(db: Path | None, shop: str, agent_id: str) -> dict[str, Any] | None:

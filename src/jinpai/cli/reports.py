@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from jinpai.cli.common import (
-    DATA_HELP,
-    DB_HELP,
+    DataOpt,
+    DbOpt,
+    ProfileOpt,
+    SettingsOpt,
     emit,
     err_console,
     fail,
@@ -23,8 +25,8 @@ app = typer.Typer()
 
 @app.command()
 def report(
-    data: Annotated[Path | None, typer.Option("--data", help=DATA_HELP)] = None,
-    db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
+    data: DataOpt = None,
+    db: DbOpt = None,
     start: Annotated[
         str | None, typer.Option("--from", help="first day, YYYY-MM-DD (shop-local)")
     ] = None,
@@ -32,18 +34,14 @@ def report(
     month: Annotated[
         str | None, typer.Option("--month", help="a calendar month YYYY-MM instead of --from/--to")
     ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="rule profile: taobao, pdd, jd or raw")
-    ] = None,
+    profile: ProfileOpt = None,
     as_of: Annotated[
         str | None,
         typer.Option(
             "--as-of", help="ISO time; nothing after it exists (default: the latest event)"
         ),
     ] = None,
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="YAML file: profile and setting overrides")
-    ] = None,
+    settings_file: SettingsOpt = None,
     shop: Annotated[str | None, typer.Option("--shop", help="report one shop of several")] = None,
     by: Annotated[
         str | None, typer.Option("--by", help="agent-day: add the figures per agent and day")
@@ -124,17 +122,13 @@ def explain(
     month: Annotated[
         str | None, typer.Option("--month", help="a calendar month YYYY-MM instead of --date")
     ] = None,
-    data: Annotated[Path | None, typer.Option("--data", help=DATA_HELP)] = None,
-    db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="rule profile: taobao, pdd, jd or raw")
-    ] = None,
+    data: DataOpt = None,
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="ISO time; nothing after it exists")
     ] = None,
-    settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="YAML file: profile and setting overrides")
-    ] = None,
+    settings_file: SettingsOpt = None,
     shop: Annotated[
         str | None, typer.Option("--shop", help="the shop, when the data holds several")
     ] = None,

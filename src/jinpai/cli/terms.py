@@ -15,16 +15,18 @@ import typer
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from jinpai.cli.common import console, fail, warehouse_path
-from jinpai.cli.plans import (
-    _MONTH_HELP,
-    _By,
-    _Db,
-    _month,
-    _only_shop,
-    _Shop,
-    _store,
-    _StoreUrl,
+from jinpai.cli.common import (
+    MONTH_HELP,
+    ByOpt,
+    ShopOfStoreOpt,
+    StoreUrlOpt,
+    WarehouseOfShopOpt,
+    console,
+    fail,
+    month_of,
+    only_shop,
+    saving_store,
+    warehouse_path,
 )
 
 terms_app = typer.Typer(
@@ -72,7 +74,7 @@ def _save(build: Any, save: Any, store_url: str | None) -> Any:
         )
         raise fail(problems) from None
     try:
-        with _store(store_url) as engine:
+        with saving_store(store_url) as engine:
             return save(engine, change)
     except SettingsError as exc:
         raise fail(str(exc)) from None
@@ -122,7 +124,7 @@ def _allowances(items: list[str] | None, none: bool) -> dict[str, str] | None:
 @terms_app.command("set")
 def terms_set(
     agent: Annotated[str, typer.Argument(help="the agent id")],
-    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {_MONTH_HELP}")],
+    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {MONTH_HELP}")],
     base_salary: Annotated[float | None, typer.Option("--base-salary", help="yuan a month")] = None,
     commission_rate: Annotated[
         float | None, typer.Option("--commission-rate", help="share of sales, e.g. 0.01")
@@ -148,15 +150,15 @@ def terms_set(
     no_mentees: Annotated[
         bool, typer.Option("--no-mentees", help="coaches nobody from this month")
     ] = False,
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
     """Save an agent's pay terms from a month on; what is not given is carried over."""
     from jinpai.services import shop_settings as ss
 
-    month = _month(valid_from)
-    shop = shop or _only_shop(db)
+    month = month_of(valid_from)
+    shop = shop or only_shop(db)
     roster = _roster(db, shop)
     data: dict[str, Any] = {
         "valid_from": month,
@@ -179,26 +181,26 @@ def terms_set(
 
 @terms_app.command("show")
 def terms_show(
-    month: Annotated[str, typer.Option("--month", help=f"the month in force, {_MONTH_HELP}")],
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
+    month: Annotated[str, typer.Option("--month", help=f"the month in force, {MONTH_HELP}")],
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
     fmt: _Format = "table",
 ) -> None:
     """Every agent's pay terms in force in a month (blank: the warehouse roster's values)."""
     from jinpai.services import shop_settings as ss
 
     _check_format(fmt)
-    month = _month(month)
-    shop = shop or _only_shop(db)
-    with _store(store_url) as engine:
+    month = month_of(month)
+    shop = shop or only_shop(db)
+    with saving_store(store_url) as engine:
         rows = [t.model_dump() for t in ss.terms_of_month(engine, shop, month, _roster(db, shop))]
     _show(rows, fmt, f"pay terms of {shop} in {month}")
 
 
 @pay_settings_app.command("set")
 def pay_settings_set(
-    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {_MONTH_HELP}")],
+    valid_from: Annotated[str, typer.Option("--from", help=f"first month in force, {MONTH_HELP}")],
     mode: Annotated[str | None, typer.Option("--mode", help="kpi or bonus_pool")] = None,
     award: Annotated[float | None, typer.Option("--award", help="the monthly award, yuan")] = None,
     reminder_rate: Annotated[
@@ -221,18 +223,18 @@ def pay_settings_set(
             "--bonus-pool", help="YAML: deductions (metric, when, target, share), max_deduction"
         ),
     ] = None,
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
-    by: _By = None,
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
+    by: ByOpt = None,
 ) -> None:
     """Save the shop's pay settings from a month on; what is not given is carried over."""
     import getpass
 
     from jinpai.services import shop_settings as ss
 
-    month = _month(valid_from)
-    shop = shop or _only_shop(db)
+    month = month_of(valid_from)
+    shop = shop or only_shop(db)
     data: dict[str, Any] = {"valid_from": month}
     given = {"mode": mode, "monthly_award": award, "settle_days": settle_days,
              "coaching_allowance": coaching, "reminder_commission_rate": reminder_rate}  # fmt: skip
@@ -255,17 +257,17 @@ def pay_settings_set(
 
 @pay_settings_app.command("show")
 def pay_settings_show(
-    month: Annotated[str, typer.Option("--month", help=f"the month in force, {_MONTH_HELP}")],
-    shop: _Shop = None,
-    db: _Db = None,
-    store_url: _StoreUrl = None,
+    month: Annotated[str, typer.Option("--month", help=f"the month in force, {MONTH_HELP}")],
+    shop: ShopOfStoreOpt = None,
+    db: WarehouseOfShopOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
     """The pay settings in force in a month (JSON), the shipped defaults filled in."""
     from jinpai.services import shop_settings as ss
 
-    month = _month(month)
-    shop = shop or _only_shop(db)
-    with _store(store_url) as engine:
+    month = month_of(month)
+    shop = shop or only_shop(db)
+    with saving_store(store_url) as engine:
         typer.echo(_settings_json(ss.pay_in_force(engine, shop, month)))
 
 
