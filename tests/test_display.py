@@ -8,7 +8,7 @@ import pytest
 
 from jinpai.display import UNITS, excel_format, format_number, format_value, unit_label
 from jinpai.metrics.base import Unit
-from jinpai.web.pages import fmt
+from jinpai.web.render import fmt
 
 SAMPLES = (0, 2, 0.123456, 2.5, 426.6666, 1234.5, 98765.4321)
 

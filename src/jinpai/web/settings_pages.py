@@ -1,4 +1,4 @@
-"""The settings page's forms besides KPI weights and users: rule profile and windows, grading
+"""The settings page and its forms: KPI plan weights, users, rule profile and windows, grading
 thresholds and rule, pay settings, an agent's pay terms. Each form posts to its own route,
 is CSRF-protected by the app-wide check, owner/supervisor only, and saves through
 :mod:`jinpai.services.shop_settings` (the same code as the JSON API), so a refused value is a 422 with
@@ -7,23 +7,30 @@ the rules' own message on the re-rendered page.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
 from jinpai.management.plans import SALES_TARGET_COMPLETION
 from jinpai.metrics.catalogue import CATALOGUE
+from jinpai.services import plans as management
 from jinpai.services import shop_settings as ss
-from jinpai.services.access import check_manager
+from jinpai.services.access import (
+    change_shop_user,
+    check_manager,
+    check_owner,
+)
+from jinpai.services.accounts import AccountError, Principal
+from jinpai.services.errors import ServiceError
 from jinpai.settings import DEFAULT_PROFILE
 from jinpai.web.deps import PageUser, ShopId, State
+from jinpai.web.render import log, render
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger("jinpai.web")
 NO_VALUE = ("none", "无", "off")  # typed in a cap field: no cap at all
 # the figures a bonus-pool deduction can check: the month's figures of an agent
 DEDUCTION_METRICS = (SALES_TARGET_COMPLETION, *CATALOGUE)
@@ -72,7 +79,6 @@ def _save(
     save: Callable[[Any, BaseModel], Any],
     what: str,
 ) -> HTMLResponse:
-    from jinpai.web.pages import _settings_page
 
     check_manager(user, shop)
     engine = state.store
@@ -204,3 +210,136 @@ def _listed(text: str) -> list[str] | None:
         return []
     parts = text.replace("，", ",").replace("、", ",").split(",")
     return [part.strip() for part in parts if part.strip()]
+
+
+# --- settings: KPI plan weights, users (the other forms: settings_pages) ----------------------
+
+
+def _settings_page(
+    request: Request, shop: str, user: Principal, state: Any, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    from jinpai.services.daily_sheet import default_month
+    from jinpai.services.rules import resolve_rules
+
+    month = default_month(state.warehouse, shop)
+    engine = state.store
+    plans = management.store_plans(engine, shop)
+    from jinpai.management.configuration import parse_config
+
+    config = parse_config({"plans": plans})
+    role_plans = [config.plan_for(role, month) for role in config.roles()]
+    from jinpai.web.settings_pages import settings_context
+
+    stored = state.warehouse.rules_of(shop, None)
+    effective = resolve_rules(None, stored, state.settings.profile)
+    rules = effective.model_dump()
+    rules["service_hours"] = effective.service_hours_text()
+    return render(
+        request,
+        "settings.html",
+        user,
+        status,
+        shop=shop,
+        month=month,
+        plans=[p for p in role_plans if p is not None],
+        rules=rules,
+        users=state.accounts.users([shop]),
+        can_edit_plans=engine is not None,
+        **settings_context(state, shop, month),
+        **extra,
+    )
+
+
+@router.get("/shops/{shop}/settings")
+def settings_page(request: Request, shop: ShopId, user: PageUser, state: State) -> HTMLResponse:
+    check_manager(user, shop)
+    return _settings_page(request, shop, user, state)
+
+
+@router.post("/shops/{shop}/settings/plan")
+async def save_plan(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    role: Annotated[str, Form(pattern=r"^[a-z_]{1,32}$")],
+    month: Annotated[str, Form(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+) -> HTMLResponse:
+    """New weights for a role's plan from ``month`` on (each field ``w_<metric>``)."""
+    check_manager(user, shop)
+    form = await request.form()
+    weights: dict[str, float] = {}
+    for key, value in form.items():
+        if key.startswith("w_") and isinstance(value, str) and value.strip():
+            try:
+                weights[key[2:]] = float(value)
+            except ValueError:
+                raise HTTPException(400, f"weight of {key[2:]!r} is not a number") from None
+    engine = state.store
+    if engine is None:
+        raise HTTPException(400, "plans are kept in the application store")
+    plans = management.store_plans(engine, shop)
+    current = management.plan_for(plans, role, month)
+    if current is None:
+        raise HTTPException(400, f"no KPI plan for role {role!r}")
+    indicators = []
+    for indicator in current.indicators:
+        weight = weights.get(indicator.metric, indicator.weight)
+        if weight > 0:  # a weight of 0 drops the indicator
+            indicators.append({**indicator.model_dump(exclude={"direction"}), "weight": weight})
+    try:
+        management.save_plan(
+            engine,
+            shop,
+            month,
+            {"role": role, "name": current.name, "indicators": indicators},
+            user.username,
+        )
+    except ValueError as exc:
+        message = str(exc).splitlines()[-1] if str(exc) else "bad plan"
+        return _settings_page(request, shop, user, state, 400, error=message)
+    log.info("KPI plan %s of %s changed by %r from %s", role, shop, user.username, month)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+@router.post("/shops/{shop}/settings/users")
+def add_user(
+    request: Request,
+    shop: ShopId,
+    user: PageUser,
+    state: State,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+    role: Annotated[str, Form(pattern="^(owner|supervisor|agent)$")],
+    agent_id: Annotated[str, Form(max_length=128)] = "",
+) -> HTMLResponse:
+    check_owner(user, shop)
+    try:
+        state.accounts.add_user(username, password, role, [shop], agent_id or None)
+    except AccountError as exc:
+        return _settings_page(request, shop, user, state, 400, error=str(exc))
+    log.info("user %r (%s) added to %s by %r", username, role, shop, user.username)
+    return _settings_page(request, shop, user, state, saved=True)
+
+
+@router.post("/shops/{shop}/settings/users/{username}")
+def change_user(
+    request: Request,
+    shop: ShopId,
+    username: Annotated[str, PathParam(min_length=1, max_length=64)],
+    user: PageUser,
+    state: State,
+    password: Annotated[str, Form(max_length=256)] = "",
+    active: Annotated[str, Form(pattern="^(|true|false)$")] = "",
+) -> HTMLResponse:
+    """Reset a user's password (``password``) or disable / enable their sign-in (``active``)."""
+    try:
+        change_shop_user(
+            state, user, shop, username, password or None, None if not active else active == "true"
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        return _settings_page(request, shop, user, state, exc.status, error=str(exc))
+    log.info("user %r of %s changed by %r", username, shop, user.username)
+    return _settings_page(request, shop, user, state, saved=True)
