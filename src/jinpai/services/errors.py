@@ -46,3 +46,14 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WarehouseBusy(ServiceError):
+    """Another process (a ``jinpai import`` beside ``jinpai serve``) holds the warehouse file
+    still after waiting: try again in ``retry_after`` seconds."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -25,17 +25,24 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from jinpai.ingest.personal import mask_text
+from jinpai.services.errors import WarehouseBusy
 from jinpai.services.imports import ImportResult, import_path
 from jinpai.services.inputs import month_period as month_period
 from jinpai.services.reports import ReportOptions, build_report, explain_metric
 from jinpai.services.rules import chosen_rules
 from jinpai.services.sources import ReportSource
 from jinpai.settings import Settings
-from jinpai.warehouse import reads
+from jinpai.warehouse import RETRY_EVERY_S, WarehouseLocked, open_waiting, reads
 from jinpai.warehouse.reads import RosterAgent
 
 T = TypeVar("T")
 IMPORT_ID_TTL_S = 1.0
+# another process (``jinpai import``) may hold the file: a request waits this long for it, then
+# answers 503 with Retry-After; the server's own import (in the background) waits longer
+READ_WAIT_S = 2.0
+BUSY_RETRY_AFTER_S = 5
+IMPORT_WAIT_S = 60.0
+BUSY = "仓库正在导入数据，请稍后再试 / the warehouse is being imported into by another process: try again shortly"
 
 
 class RWLock:
@@ -113,12 +120,15 @@ class Warehouse:
     # --- small read-only queries (always parameterised) -------------------------------------
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    def _read(self, wait_s: float = READ_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection | None]:
         with self.lock.read():
             if not self.path.is_file():
                 yield None
                 return
-            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                con = open_waiting(self.path, read_only=True, wait_s=wait_s)
+            except WarehouseLocked:
+                raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
             try:
                 yield con
             finally:
@@ -129,12 +139,17 @@ class Warehouse:
 
         Re-read at most once a second (opening the file per request halved the throughput);
         an import through the app resets it at once, one by the CLI shows within a second.
+        While another process imports, the file is unchanged until it commits (and lets go):
+        the last id known stands, so cached figures are still answered meanwhile.
         """
         now = time.monotonic()
         if now - self._import_id_at < IMPORT_ID_TTL_S:
             return self._import_id
-        with self._read() as con:
-            found = reads.latest_import_id(con) if con else 0
+        try:
+            with self._read(wait_s=0) as con:
+                found = reads.latest_import_id(con) if con else 0
+        except WarehouseBusy:
+            return self._import_id
         self._import_id, self._import_id_at = found, now
         return self._import_id
 
@@ -216,7 +231,9 @@ class Warehouse:
 
         def compute() -> dict[str, Any]:
             with self.lock.read():
-                return build_report(ReportSource(db=self.path), options, self.settings)
+                return _patiently(
+                    lambda: build_report(ReportSource(db=self.path), options, self.settings)
+                )
 
         return self.cached(key, compute)
 
@@ -262,8 +279,10 @@ class Warehouse:
             stored_rules=self.rules_of(shop, profile),
         )
         with self.lock.read():
-            result = explain_metric(
-                ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
+            result = _patiently(
+                lambda: explain_metric(
+                    ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
+                )
             )
         return mask_explanation(result.to_dict())
 
@@ -303,7 +322,28 @@ class Warehouse:
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
 
     def _import(self, path: Path, db: Path, shop: str, options: dict[str, Any]) -> ImportResult:
-        return import_path(path, self.settings, db=db, shop=shop, own_shop_only=True, **options)
+        return import_path(
+            path,
+            self.settings,
+            db=db,
+            shop=shop,
+            own_shop_only=True,
+            wait_s=IMPORT_WAIT_S,
+            **options,
+        )
+
+
+def _patiently(work: Callable[[], T]) -> T:
+    """``work()``, retried for a moment while another process holds the warehouse file (an
+    import by the CLI commits between two tries); still held: a 503 with Retry-After."""
+    deadline = time.monotonic() + READ_WAIT_S
+    while True:
+        try:
+            return work()
+        except WarehouseBusy:
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
+        time.sleep(RETRY_EVERY_S)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

@@ -577,7 +577,9 @@ def install(app: FastAPI) -> None:
             user = request.app.state.jinpai.identify(request)
         except Exception:  # an error page must render even when the store is down
             user = None
-        return render(request, "error.html", user, exc.status_code, message=message)
+        page = render(request, "error.html", user, exc.status_code, message=message)
+        page.headers.update(exc.headers or {})  # Retry-After of a 503 (the warehouse busy)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
