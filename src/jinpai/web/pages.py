@@ -277,7 +277,9 @@ def agents_page(
     )
 
 
-@router.get("/shops/{shop}/agents/{agent_id}")
+# ``:path``: an agent id may hold a ``/`` (``店:小美/夜班``), sent as %2F, which the server
+# decodes before routing; OpenAPI still shows ``{agent_id}``
+@router.get("/shops/{shop}/agents/{agent_id:path}")
 def agent_page(
     request: Request,
     shop: ShopId,
