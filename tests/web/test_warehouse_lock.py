@@ -36,9 +36,12 @@ def test_the_server_answers_503_with_retry_after_while_another_process_imports_f
         assert page.status_code == 503 and int(page.headers["retry-after"]) > 0
         explain = client.get("/api/v1/shops/s1/explain/inquiries", params=other)
         assert explain.status_code == 503
+        score = client.get("/api/v1/shops/s1/management/score", params=other)
+        assert score.status_code == 503 and int(score.headers["retry-after"]) > 0
     assert client.get(url, params=other).status_code == 200
     assert client.get("/shops/s1/agents", params=other).status_code == 200
     assert client.get("/api/v1/shops/s1/explain/inquiries", params=other).status_code == 200
+    assert client.get("/api/v1/shops/s1/management/score", params=other).status_code == 200
 
 
 def test_a_read_waits_for_a_short_import_of_another_process_finding_9_of_the_trust_issue(

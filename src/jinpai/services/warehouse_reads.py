@@ -117,6 +117,12 @@ class Warehouse:
     def forget_rules(self, shop: str) -> None:
         self._rules.pop(shop, None)
 
+    def read_patiently(self, work: Callable[[], T]) -> T:
+        """``work()`` (a use case opening the file itself) under the read lock, retried for a
+        moment while another process imports (then a 503, never a 500)."""
+        with self.lock.read():
+            return _patiently(work)
+
     # --- small read-only queries (always parameterised) -------------------------------------
 
     @contextlib.contextmanager
@@ -230,10 +236,9 @@ class Warehouse:
         )
 
         def compute() -> dict[str, Any]:
-            with self.lock.read():
-                return _patiently(
-                    lambda: build_report(ReportSource(db=self.path), options, self.settings)
-                )
+            return self.read_patiently(
+                lambda: build_report(ReportSource(db=self.path), options, self.settings)
+            )
 
         return self.cached(key, compute)
 
@@ -278,12 +283,11 @@ class Warehouse:
             shop=shop,
             stored_rules=self.rules_of(shop, profile),
         )
-        with self.lock.read():
-            result = _patiently(
-                lambda: explain_metric(
-                    ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
-                )
+        result = self.read_patiently(
+            lambda: explain_metric(
+                ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
             )
+        )
         return mask_explanation(result.to_dict())
 
     # --- imports ----------------------------------------------------------------------------
