@@ -15,14 +15,17 @@ import sys, duckdb
 con = duckdb.connect(sys.argv[1])
 print("holding", flush=True)
 sys.stdin.readline()  # until the test releases it
+if len(sys.argv) > 2:  # what the holder's import writes before it commits
+    con.execute(sys.argv[2])
 con.close()
 """
 
 
 class LockHolder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, write_at_release: str | None = None) -> None:
+        extra = [write_at_release] if write_at_release else []
         self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(path)],
+            [sys.executable, "-c", HOLD, str(path), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -45,9 +48,10 @@ class LockHolder:
 
 
 @contextlib.contextmanager
-def held(path: Path) -> Iterator[LockHolder]:
-    """The file held by another process until ``release()`` or the end of the block."""
-    holder = LockHolder(path)
+def held(path: Path, write_at_release: str | None = None) -> Iterator[LockHolder]:
+    """The file held by another process until ``release()`` or the end of the block, which
+    runs ``write_at_release`` (SQL) before it lets go, as an import commits."""
+    holder = LockHolder(path, write_at_release)
     try:
         yield holder
     finally:

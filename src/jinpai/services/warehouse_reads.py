@@ -32,7 +32,7 @@ from jinpai.services.reports import ReportOptions, build_report, explain_metric
 from jinpai.services.rules import chosen_rules
 from jinpai.services.sources import ReportSource
 from jinpai.settings import Settings
-from jinpai.warehouse import RETRY_EVERY_S, WarehouseLocked, open_waiting, reads
+from jinpai.warehouse import RETRY_EVERY_S, WarehouseLocked, exclusively, open_waiting, reads
 from jinpai.warehouse.reads import RosterAgent
 
 T = TypeVar("T")
@@ -313,17 +313,38 @@ class Warehouse:
                     for src, dst in _with_wal(self.path, copy):
                         shutil.copyfile(src, dst)
                 result = self._import(path, copy, shop, options)
-                with self.lock.write():  # no reader has the file open: swap it
-                    if _stamp(self.path) != stamp:
+                if not self._swap(copy, stamp):
+                    with self.lock.write():
                         return self._import(path, self.path, shop, options)
-                    Path(f"{self.path}.wal").unlink(missing_ok=True)  # replayed in the copy
-                    os.replace(copy, self.path)
                 result.db = self.path
                 return result
             finally:
                 for _, dst in _with_wal(copy, copy):
                     dst.unlink(missing_ok=True)
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
+
+    def _swap(self, copy: Path, stamp: tuple[int, int, int]) -> bool:
+        """Put the imported copy in place of the file, unless another process wrote the file
+        since it was copied (False: import again in place).
+
+        Under the write lock no reader of the app has the file open, and holding the file's own
+        lock no other process has it (one with it open would commit into the replaced file,
+        lost). While another process holds it, readers are let in between tries.
+        """
+        deadline = time.monotonic() + IMPORT_WAIT_S
+        while True:
+            with self.lock.write():
+                try:
+                    with exclusively(self.path, wait_s=0):
+                        if _stamp(self.path) != stamp:
+                            return False
+                        Path(f"{self.path}.wal").unlink(missing_ok=True)  # replayed in the copy
+                        os.replace(copy, self.path)
+                        return True
+                except WarehouseLocked:
+                    if time.monotonic() >= deadline:
+                        raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
+            time.sleep(RETRY_EVERY_S)
 
     def _import(self, path: Path, db: Path, shop: str, options: dict[str, Any]) -> ImportResult:
         return import_path(

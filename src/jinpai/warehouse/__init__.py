@@ -12,8 +12,9 @@ The stored layout is described in :mod:`jinpai.warehouse.tables`.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,7 @@ __all__ = [
     "WarehouseLocked",
     "connect",
     "ensure_schema",
+    "exclusively",
     "load_files",
     "locked_by_another",
     "open_memory_warehouse_from_folder",
@@ -82,6 +84,39 @@ def open_waiting(
             on_wait()
         waiting = True
         time.sleep(RETRY_EVERY_S)
+
+
+@contextlib.contextmanager
+def exclusively(path: Path, *, wait_s: float) -> Iterator[None]:
+    """Hold the file's lock as DuckDB's writer does (a POSIX lock on the whole file), waiting
+    up to ``wait_s`` seconds for other processes to let go (then :class:`WarehouseLocked`).
+
+    Replacing the file under another process's open connection would send that process's
+    commit to the old, unlinked file: lost. Holding the lock, no other process has the file
+    open; it finds the new file when it opens it after us. (Locks are per process: the
+    caller keeps its own threads off the file.)
+    """
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): DuckDB's own lock there is not fcntl's
+        yield
+        return
+    with path.open("r+b") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLocked(
+                        f"the warehouse {path} is in use by another process"
+                    ) from None
+                time.sleep(RETRY_EVERY_S)
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
 def connect(
