@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import duckdb
+from typer.testing import CliRunner
 
+from jinpai.cli import app
 from jinpai.cli.imports import BUSY_EXIT_CODE, WAITING
 from tests.lock_holder import held
 from tests.surface_data import write_shop_folder
@@ -70,3 +72,15 @@ def test_an_import_from_the_cli_gives_up_with_one_line_after_its_wait_finding_9_
     assert len(lines) == 2, err  # the waiting line, then the error
     assert lines[1].startswith("error: 仓库仍被另一个进程占用")
     assert "the warehouse is still in use by another process (jinpai serve?) after 1 s" in lines[1]
+
+
+def test_a_report_on_a_warehouse_another_process_writes_is_one_line_finding_9_of_the_trust_issue(
+    tmp_path: Path,
+) -> None:
+    folder, db = new_warehouse(tmp_path)
+    assert jinpai_import(folder, db).wait(timeout=60) == 0
+    with held(db):
+        result = CliRunner().invoke(app, ["report", "--db", str(db), "--month", "2024-03"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "in use by another process" in result.output
