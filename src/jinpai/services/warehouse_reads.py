@@ -347,15 +347,18 @@ class Warehouse:
             time.sleep(RETRY_EVERY_S)
 
     def _import(self, path: Path, db: Path, shop: str, options: dict[str, Any]) -> ImportResult:
-        return import_path(
-            path,
-            self.settings,
-            db=db,
-            shop=shop,
-            own_shop_only=True,
-            wait_s=IMPORT_WAIT_S,
-            **options,
-        )
+        try:
+            return import_path(
+                path,
+                self.settings,
+                db=db,
+                shop=shop,
+                own_shop_only=True,
+                wait_s=IMPORT_WAIT_S,
+                **options,
+            )
+        except WarehouseBusy:  # the job's error, in the server's words (not the CLI's)
+            raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
 
 
 def _patiently(work: Callable[[], T]) -> T:
