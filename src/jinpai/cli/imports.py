@@ -16,6 +16,12 @@ from jinpai.cli.common import (
 )
 
 app = typer.Typer()
+# a server holds the warehouse only while it answers a request: minutes cover a busy moment
+DEFAULT_WAIT_S = 300.0
+BUSY_EXIT_CODE = 3
+WAITING = (
+    "仓库正被占用（jinpai serve？），等待中… / the warehouse is in use (jinpai serve?): waiting…"
+)
 
 
 class _RichImportProgress:
@@ -80,6 +86,14 @@ def import_command(
         typer.Option("--timezone", help="shop timezone of times without offset (Asia/Shanghai)"),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="seconds to wait while another process (jinpai serve) has the warehouse open",
+        ),
+    ] = DEFAULT_WAIT_S,
 ) -> None:
     """Import a data folder or file into the warehouse: per table rows read, stored, updated and
     quarantined. Exits non-zero only when nothing at all could be read."""
@@ -87,7 +101,7 @@ def import_command(
 
     from rich.table import Table
 
-    from jinpai.services.errors import ImportInputError
+    from jinpai.services.errors import ImportInputError, WarehouseBusy
     from jinpai.services.imports import import_path
     from jinpai.services.inputs import column_mapping
 
@@ -105,9 +119,21 @@ def import_command(
             time_format=time_format,
             timezone=timezone,
             progress=progress,
+            wait_s=wait,
+            on_wait=lambda: err_console.print(
+                WAITING, highlight=False, markup=False, soft_wrap=True
+            ),
         )
     except ImportInputError as e:
         raise fail(str(e)) from None
+    except WarehouseBusy as e:
+        # one line however narrow stderr is, and its own exit code: a script may retry on it
+        err_console.print(
+            f"[red]error:[/red] {e}: try again later, or --wait longer",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(BUSY_EXIT_CODE) from None
     for message in result.errors:
         err_console.print(f"[red]error:[/red] {message}", highlight=False)
     if fmt == "json":

@@ -24,7 +24,7 @@ from jinpai.server.security import (
 from jinpai.server.session_key import secret_key
 from jinpai.services.accounts import Accounts
 from jinpai.services.app_state import AppState
-from jinpai.services.errors import ServiceError, TooManyAttempts
+from jinpai.services.errors import ServiceError
 from jinpai.services.warehouse_reads import Warehouse
 from jinpai.settings import Settings, WebSettings, get_settings
 
@@ -100,9 +100,9 @@ def create_app(
         # a use case's refusal answers as an HTTP error of its status: JSON on the API, the
         # error page on a page (the HTTPException handler the pages install decides)
         handler = app.exception_handlers[HTTPException]
-        headers = (
-            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-        )
+        # a throttled sign-in, a warehouse busy with another process's import: when to retry
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return await handler(request, HTTPException(exc.status, str(exc), headers))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

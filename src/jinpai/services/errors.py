@@ -46,3 +46,19 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WarehouseBusy(ServiceError):
+    """Another process (a ``jinpai import`` beside ``jinpai serve``) holds the warehouse file
+    still after waiting: try again in ``retry_after`` seconds."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ReportWarehouseBusy(WarehouseBusy, ReportInputError):
+    """A report's warehouse held by another process: a 503 to the server, and to the command
+    line (``jinpai report --db``) one line, like any report input it cannot use."""

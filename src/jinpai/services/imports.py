@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from jinpai.services.errors import ImportInputError
+from jinpai.services.errors import ImportInputError, WarehouseBusy
 from jinpai.settings import Settings
 
 
@@ -62,6 +63,8 @@ def import_path(
     timezone: str | None = None,
     progress: Any = None,
     own_shop_only: bool = False,
+    wait_s: float = 0.0,
+    on_wait: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Import a data folder or one file into the warehouse (``con``, else the file ``db``, else
     the settings' warehouse), all files in one transaction.
@@ -78,7 +81,7 @@ def import_path(
     from jinpai.ingest.personal import buyer_secret
     from jinpai.ingest.readers import Limits
     from jinpai.ingest.sources import folder_files
-    from jinpai.warehouse import ForeignShopError, Options, connect, load_files
+    from jinpai.warehouse import ForeignShopError, Options, WarehouseLocked, connect, load_files
 
     path = Path(path)
     if not path.exists():
@@ -118,7 +121,12 @@ def import_path(
     own = con is None
     if own:
         db_path = Path(db) if db is not None else settings.warehouse_path
-        con = connect(db_path, memory_limit=settings.memory_limit)
+        try:
+            con = connect(
+                db_path, memory_limit=settings.memory_limit, wait_s=wait_s, on_wait=on_wait
+            )
+        except WarehouseLocked:
+            raise WarehouseBusy(busy_message(wait_s)) from None
     try:
         loaded = load_files(con, files, options, mapping=mapping, progress=progress)
     except ForeignShopError as e:
@@ -139,6 +147,14 @@ def import_path(
         [e.message for e in loaded.errors],
         [str(p) for p in skipped],
         db_path,
+    )
+
+
+def busy_message(waited_s: float) -> str:
+    """One line, in both languages, for a warehouse another process kept open."""
+    return (
+        f"仓库仍被另一个进程占用（jinpai serve？），已等待 {waited_s:g} 秒 / "
+        f"the warehouse is still in use by another process (jinpai serve?) after {waited_s:g} s"
     )
 
 

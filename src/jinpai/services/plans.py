@@ -66,8 +66,9 @@ def run(
     def compute() -> dict[str, Any]:
         options = management.ManagementOptions(month=month, role=role, shop=shop, store=engine)
         call = getattr(management, _CALLS[kind])
-        with warehouse.lock.read():
-            return call(ReportSource(db=warehouse.path), options, warehouse.settings)
+        return warehouse.read_patiently(
+            lambda: call(ReportSource(db=warehouse.path), options, warehouse.settings)
+        )
 
     return warehouse.cached((kind, shop, month, role, digest), compute)
 

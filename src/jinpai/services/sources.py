@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import ibis.expr.types as ir
 
-from jinpai.services.errors import ReportInputError
+from jinpai.services.errors import ReportInputError, ReportWarehouseBusy
 from jinpai.settings import Settings
 
 
@@ -92,6 +92,12 @@ def open_tables(source: ReportSource, settings: Settings) -> Iterator[BoundTable
         try:
             con, schema = attach_read_only(path), "wh"
         except duckdb.Error as exc:
+            from jinpai.warehouse import locked_by_another
+
+            if locked_by_another(exc):  # an import of another process: not the caller's fault
+                raise ReportWarehouseBusy(
+                    f"the warehouse {path} is in use by another process"
+                ) from None
             raise ReportInputError(f"cannot open the warehouse {path}: {exc}") from None
     try:
         timezones = shop_timezones(con, schema)

@@ -25,17 +25,24 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from jinpai.ingest.personal import mask_text
+from jinpai.services.errors import WarehouseBusy
 from jinpai.services.imports import ImportResult, import_path
 from jinpai.services.inputs import month_period as month_period
 from jinpai.services.reports import ReportOptions, build_report, explain_metric
 from jinpai.services.rules import chosen_rules
 from jinpai.services.sources import ReportSource
 from jinpai.settings import Settings
-from jinpai.warehouse import reads
+from jinpai.warehouse import RETRY_EVERY_S, WarehouseLocked, exclusively, open_waiting, reads
 from jinpai.warehouse.reads import RosterAgent
 
 T = TypeVar("T")
 IMPORT_ID_TTL_S = 1.0
+# another process (``jinpai import``) may hold the file: a request waits this long for it, then
+# answers 503 with Retry-After; the server's own import (in the background) waits longer
+READ_WAIT_S = 2.0
+BUSY_RETRY_AFTER_S = 5
+IMPORT_WAIT_S = 60.0
+BUSY = "仓库正在导入数据，请稍后再试 / the warehouse is being imported into by another process: try again shortly"
 
 
 class RWLock:
@@ -110,15 +117,24 @@ class Warehouse:
     def forget_rules(self, shop: str) -> None:
         self._rules.pop(shop, None)
 
+    def read_patiently(self, work: Callable[[], T]) -> T:
+        """``work()`` (a use case opening the file itself) under the read lock, retried for a
+        moment while another process imports (then a 503, never a 500)."""
+        with self.lock.read():
+            return _patiently(work)
+
     # --- small read-only queries (always parameterised) -------------------------------------
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    def _read(self, wait_s: float = READ_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection | None]:
         with self.lock.read():
             if not self.path.is_file():
                 yield None
                 return
-            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                con = open_waiting(self.path, read_only=True, wait_s=wait_s)
+            except WarehouseLocked:
+                raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
             try:
                 yield con
             finally:
@@ -129,12 +145,17 @@ class Warehouse:
 
         Re-read at most once a second (opening the file per request halved the throughput);
         an import through the app resets it at once, one by the CLI shows within a second.
+        While another process imports, the file is unchanged until it commits (and lets go):
+        the last id known stands, so cached figures are still answered meanwhile.
         """
         now = time.monotonic()
         if now - self._import_id_at < IMPORT_ID_TTL_S:
             return self._import_id
-        with self._read() as con:
-            found = reads.latest_import_id(con) if con else 0
+        try:
+            with self._read(wait_s=0) as con:
+                found = reads.latest_import_id(con) if con else 0
+        except WarehouseBusy:
+            return self._import_id
         self._import_id, self._import_id_at = found, now
         return self._import_id
 
@@ -215,8 +236,9 @@ class Warehouse:
         )
 
         def compute() -> dict[str, Any]:
-            with self.lock.read():
-                return build_report(ReportSource(db=self.path), options, self.settings)
+            return self.read_patiently(
+                lambda: build_report(ReportSource(db=self.path), options, self.settings)
+            )
 
         return self.cached(key, compute)
 
@@ -261,10 +283,11 @@ class Warehouse:
             shop=shop,
             stored_rules=self.rules_of(shop, profile),
         )
-        with self.lock.read():
-            result = explain_metric(
+        result = self.read_patiently(
+            lambda: explain_metric(
                 ReportSource(db=self.path), options, self.settings, metric, agent_id, limit
             )
+        )
         return mask_explanation(result.to_dict())
 
     # --- imports ----------------------------------------------------------------------------
@@ -290,11 +313,9 @@ class Warehouse:
                     for src, dst in _with_wal(self.path, copy):
                         shutil.copyfile(src, dst)
                 result = self._import(path, copy, shop, options)
-                with self.lock.write():  # no reader has the file open: swap it
-                    if _stamp(self.path) != stamp:
+                if not self._swap(copy, stamp):
+                    with self.lock.write():
                         return self._import(path, self.path, shop, options)
-                    Path(f"{self.path}.wal").unlink(missing_ok=True)  # replayed in the copy
-                    os.replace(copy, self.path)
                 result.db = self.path
                 return result
             finally:
@@ -302,8 +323,55 @@ class Warehouse:
                     dst.unlink(missing_ok=True)
                 self._import_id_at = -IMPORT_ID_TTL_S  # the next request sees the new import
 
+    def _swap(self, copy: Path, stamp: tuple[int, int, int]) -> bool:
+        """Put the imported copy in place of the file, unless another process wrote the file
+        since it was copied (False: import again in place).
+
+        Under the write lock no reader of the app has the file open, and holding the file's own
+        lock no other process has it (one with it open would commit into the replaced file,
+        lost). While another process holds it, readers are let in between tries.
+        """
+        deadline = time.monotonic() + IMPORT_WAIT_S
+        while True:
+            with self.lock.write():
+                try:
+                    with exclusively(self.path, wait_s=0):
+                        if _stamp(self.path) != stamp:
+                            return False
+                        Path(f"{self.path}.wal").unlink(missing_ok=True)  # replayed in the copy
+                        os.replace(copy, self.path)
+                        return True
+                except WarehouseLocked:
+                    if time.monotonic() >= deadline:
+                        raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
+            time.sleep(RETRY_EVERY_S)
+
     def _import(self, path: Path, db: Path, shop: str, options: dict[str, Any]) -> ImportResult:
-        return import_path(path, self.settings, db=db, shop=shop, own_shop_only=True, **options)
+        try:
+            return import_path(
+                path,
+                self.settings,
+                db=db,
+                shop=shop,
+                own_shop_only=True,
+                wait_s=IMPORT_WAIT_S,
+                **options,
+            )
+        except WarehouseBusy:  # the job's error, in the server's words (not the CLI's)
+            raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
+
+
+def _patiently(work: Callable[[], T]) -> T:
+    """``work()``, retried for a moment while another process holds the warehouse file (an
+    import by the CLI commits between two tries); still held: a 503 with Retry-After."""
+    deadline = time.monotonic() + READ_WAIT_S
+    while True:
+        try:
+            return work()
+        except WarehouseBusy:
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(BUSY, BUSY_RETRY_AFTER_S) from None
+        time.sleep(RETRY_EVERY_S)
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

@@ -116,7 +116,9 @@ def agents_page(
     )
 
 
-@router.get("/shops/{shop}/agents/{agent_id}")
+# ``:path``: an agent id may hold a ``/`` (``店:小美/夜班``), sent as %2F, which the server
+# decodes before routing; OpenAPI still shows ``{agent_id}``
+@router.get("/shops/{shop}/agents/{agent_id:path}")
 def agent_page(
     request: Request,
     shop: ShopId,
@@ -284,7 +286,9 @@ def install(app: FastAPI) -> None:
             user = request.app.state.jinpai.identify(request)
         except Exception:  # an error page must render even when the store is down
             user = None
-        return render(request, "error.html", user, exc.status_code, message=message)
+        page = render(request, "error.html", user, exc.status_code, message=message)
+        page.headers.update(exc.headers or {})  # Retry-After of a 503 (the warehouse busy)
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -107,7 +107,9 @@ def agents(
     }
 
 
-@router.get("/shops/{shop}/agents/{agent_id}", response_model=schemas.AgentReport)
+# ``:path``: an agent id may hold a ``/`` (``店:小美/夜班``), sent as %2F, which the server
+# decodes before routing; OpenAPI still shows ``{agent_id}``
+@router.get("/shops/{shop}/agents/{agent_id:path}", response_model=schemas.AgentReport)
 def agent(
     shop: ShopId,
     agent_id: AgentId,
