@@ -84,3 +84,12 @@ def test_errors_render_as_pages(sup: TestClient) -> None:
     r = sup.get("/shops/s2/dashboard")
     assert r.status_code == 403 and "无权访问" in r.text
     assert sup.get("/shops/s1/agents?month=bad").status_code == 422
+
+
+def test_an_agent_opens_their_own_pay_scorecard_and_grade(agent1: TestClient) -> None:
+    """A supervisor's first day: an agent opening 薪资 got a bare 500 (KeyError 'totals'): their
+    sheet has their own row and no team totals."""
+    for page in ("pay", "scorecard", "grades"):
+        r = agent1.get(f"/shops/s1/{page}", params={"month": MONTH})
+        assert r.status_code == 200, (page, r.text[:300])
+        assert "a1" in r.text and "a2" not in r.text

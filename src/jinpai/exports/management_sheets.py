@@ -138,10 +138,11 @@ def pay_sections(result: Mapping[str, Any]) -> list[Section]:
             "+{adjustments}",
         ),
     ]
-    totals = {"agent_id": "合计", **result["totals"], "inputs": {}}
+    # an agent's own sheet has no team totals (the app shows an agent their row only)
+    totals = [{"agent_id": "合计", **result["totals"], "inputs": {}}] if "totals" in result else []
     mode = "奖金池" if result.get("mode") == "bonus_pool" else "KPI提成"
     title = f"薪资 {result['month']} ({mode}, 条款自 {result.get('terms_valid_from')})"
-    return [Section(title, columns, [*result["agents"], totals])]
+    return [Section(title, columns, [*result["agents"], *totals])]
 
 
 def grade_sections(result: Mapping[str, Any]) -> list[Section]:
