@@ -1,4 +1,4 @@
-"""The demo shop of seed 000 (浪莎, thermal underwear and socks): team, products, rhythms, scripts.
+"""The demo shop, a 10-agent Tmall team (浪莎, thermal underwear and socks): team, products, rhythms, scripts.
 
 Everything here is plain data; the generator turns it into canonical tables. Numbers are chosen
 so the month looks like the article's shop: 10 agents (8 presale, 2 aftersale; 6 experienced, 4

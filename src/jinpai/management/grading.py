@@ -1,7 +1,8 @@
-"""Grading (客服等级, seed 004's balanced scorecard), promotion candidates and bottom flags.
+"""Grading (客服等级, a balanced scorecard), promotion candidates and bottom flags.
 
-Each dimension maps a figure to a level by seed 004's thresholds; the grade combines the levels of
-the dimensions the agent has a value for. A grade never changes the roster's level by itself.
+Each dimension maps a figure to a level by the balanced scorecard's thresholds; the grade
+combines the levels of the dimensions the agent has a value for. A grade never changes the
+roster's level by itself.
 """
 
 from __future__ import annotations

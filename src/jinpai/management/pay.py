@@ -56,7 +56,7 @@ class DeductionRule(BaseModel):
 
 
 def default_deductions() -> list[DeductionRule]:
-    # seed 000's expert: response time, payment conversion, target completion, about 5% in all
+    # the bonus-pool rule of thumb: response time, payment conversion, target completion, about 5% in all
     return [
         DeductionRule(metric="avg_response_s", when="above_team_average", share=0.02),
         DeductionRule(metric="order_to_payment", when="below_team_average", share=0.02),
@@ -83,7 +83,7 @@ class AgentTerms(BaseModel):
 
 
 class Mentorship(BaseModel):
-    """A mentor coaching a new agent (seed 000's 辅导补贴): the coaching allowance is paid for
+    """A mentor coaching a new agent (辅导补贴, the mentoring allowance): the coaching allowance is paid for
     each month from ``from_month`` to ``until_month`` in which both are employed."""
 
     model_config = ConfigDict(extra="forbid")

@@ -133,7 +133,7 @@ def _plan(role: str, name: str, weights: dict[str, float]) -> KpiPlan:
 
 
 def default_plans() -> list[KpiPlan]:
-    """Seed 000's table with seed 003's checks (presale), and the aftersale plan."""
+    """The presale KPI table with its service checks (chat sampling, exams), and the aftersale plan."""
     return [
         _plan(
             "presale",

@@ -1,4 +1,4 @@
-"""Customers (客户黏度 and 吸引新客户能力, seed 004): repeat buyers, churn, purchase cycle, new
+"""Customers (客户黏度 and 吸引新客户能力 of the balanced-scorecard grading): repeat buyers, churn, purchase cycle, new
 customers' conversion, repurchase and retention (metrics.md, Customers).
 
 Everything rests on **purchases**: buyer-days (the shop-local day of paid_at) with at least one

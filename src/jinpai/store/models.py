@@ -120,7 +120,7 @@ class AgentTerms(Base):
     reminder_commission_rate: Mapped[float | None] = mapped_column(Rate)
     sales_target: Mapped[float | None] = mapped_column(Money)
     allowances: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # agent_ids of the new agents this one coaches (the coaching allowance of seed 000).
+    # agent_ids of the new agents this one coaches (the mentoring allowance, 辅导补贴).
     mentor_of: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
