@@ -44,16 +44,33 @@ _SettleOpt = Annotated[
 _MgmtFormat = Annotated[str, typer.Option("--format", help="json, table or xlsx")]
 
 
-def _management_command(kind: str, fmt: str, out: Path | None, call) -> None:  # type: ignore[no-untyped-def]
-    """Run a management use case and render it; the as_of used is always shown."""
+def _management_command(  # type: ignore[no-untyped-def]
+    kind: str,
+    use_case: str,
+    fmt: str,
+    out: Path | None,
+    data: Path | None,
+    db: Path | None,
+    store_url: str | None,
+    profile: str | None,
+    settings_file: Path | None,
+    as_of: str | None,
+    *extra,
+    **options,
+) -> None:
+    """Run a management use case of :mod:`jinpai.services.management` on what was typed and
+    render it; the as_of used is always shown."""
     from jinpai.exports.common import dumps
     from jinpai.services import management
     from jinpai.services.errors import ReportInputError
+    from jinpai.services.sources import ReportSource
 
     if fmt not in ("json", "table", "xlsx"):
         raise fail(f"unknown --format {fmt!r}: choose json, table or xlsx")
     try:
-        result = call(management)
+        typed = _mgmt_options(db, store_url, profile, settings_file, as_of, **options)
+        call = getattr(management, use_case)
+        result = call(ReportSource(data=data, db=db), typed, settings(), *extra)
     except ReportInputError as exc:
         raise fail(str(exc)) from None
     if fmt == "json":
@@ -69,12 +86,6 @@ def _management_command(kind: str, fmt: str, out: Path | None, call) -> None:  #
     else:
         for table in sheets.rich_tables(kind, result):
             screen().print(table)
-
-
-def _source(data: Path | None, db: Path | None) -> object:
-    from jinpai.services.sources import ReportSource
-
-    return ReportSource(data=data, db=db)
 
 
 def _mgmt_options(  # type: ignore[no-untyped-def]
@@ -119,14 +130,10 @@ def _month_command(kind: str, use_case: str, doc: str) -> None:
         fmt: _MgmtFormat = "json",
         out: OutOpt = None,
     ) -> None:
-        def call(m):  # type: ignore[no-untyped-def]
-            options = _mgmt_options(
-                db, store_url, profile, settings_file, as_of,
-                month=month, role=role, shop=shop, plan_file=plan, settle_days=settle_days,
-            )  # fmt: skip
-            return getattr(m, use_case)(_source(data, db), options, settings())
-
-        _management_command(kind, fmt, out, call)
+        _management_command(
+            kind, use_case, fmt, out, data, db, store_url, profile, settings_file, as_of,
+            month=month, role=role, shop=shop, plan_file=plan, settle_days=settle_days,
+        )  # fmt: skip
 
     command.__doc__ = doc
     app.command(name=kind)(command)
@@ -171,11 +178,7 @@ def rank(
 ) -> None:
     """Dense ranks per role on a metric (direction-aware) or the KPI score."""
 
-    def call(m):  # type: ignore[no-untyped-def]
-        options = _mgmt_options(
-            db, store_url, profile, settings_file, as_of,
-            month=month, role=role, shop=shop, plan_file=plan, settle_days=settle_days,
-        )  # fmt: skip
-        return m.rank_month(_source(data, db), options, settings(), metric)
-
-    _management_command("rank", fmt, out, call)
+    _management_command(
+        "rank", "rank_month", fmt, out, data, db, store_url, profile, settings_file, as_of, metric,
+        month=month, role=role, shop=shop, plan_file=plan, settle_days=settle_days,
+    )  # fmt: skip

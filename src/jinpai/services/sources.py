@@ -38,18 +38,20 @@ class BoundTables:
         zones = set(self.timezones.values())
         return zones.pop() if len(zones) == 1 else self.default_timezone
 
-    def shop_ids(self) -> list[str]:
-        """The shops with chats or orders (``default`` when there are none)."""
+    def _data_shops(self) -> list[str]:
+        """The shops with chats or orders, sorted."""
         m, o = self.tables["messages"], self.tables["orders"]
         shops = m.select("shop_id").union(o.select("shop_id")).distinct().to_pyarrow()
-        return sorted(shops.column("shop_id").to_pylist()) or ["default"]
+        return sorted(shops.column("shop_id").to_pylist())
+
+    def shop_ids(self) -> list[str]:
+        """The shops with chats or orders (``default`` when there are none)."""
+        return self._data_shops() or ["default"]
 
     def check_shop(self, shop: str | None) -> None:
         if shop is None:
             return
-        m, o = self.tables["messages"], self.tables["orders"]
-        shops = m.select("shop_id").union(o.select("shop_id")).distinct().to_pyarrow()
-        known = sorted(shops.column("shop_id").to_pylist())
+        known = self._data_shops()
         if shop not in known:
             raise ReportInputError(
                 f"no shop {shop!r} in the data (shops: {', '.join(known) or '-'})"
