@@ -95,7 +95,13 @@ async def csrf_protect(request: Request) -> None:
 def identify(request: Request) -> Principal | None:
     """Who sent ``request`` (None: nobody signed in); a session's key is left on
     ``request.state.session_key`` (None for a bearer call), the session a password change
-    keeps."""
+    keeps. Read from the store once per request: the body guard and the route both ask."""
+    if not hasattr(request.state, "identified"):
+        request.state.identified = _identify(request)
+    return request.state.identified
+
+
+def _identify(request: Request) -> Principal | None:
     state: AppState = request.app.state.jinpai
     request.state.session_key = None
     token = bearer_token(request)
@@ -106,8 +112,8 @@ def identify(request: Request) -> Principal | None:
     key = request.session.get("sid")
     if not isinstance(key, str):
         return None
-    # read each time: a removed or disabled user, a new password or a sign-out elsewhere ends
-    # the session at once
+    # read each request: a removed or disabled user, a new password or a sign-out elsewhere
+    # ends the session at once
     user = state.accounts.session_user(key, state.web.session_hours * 3600)
     if user is None:
         request.session.pop("sid", None)
